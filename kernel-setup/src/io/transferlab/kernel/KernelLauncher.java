@@ -1,0 +1,71 @@
+package io.transferlab.kernel;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
+
+import org.rapaio.jupyter.kernel.MainApp;
+import org.rapaio.jupyter.kernel.channels.Channels;
+import org.rapaio.jupyter.kernel.channels.LoopThread;
+import org.rapaio.jupyter.kernel.core.ConnectionProperties;
+import org.rapaio.jupyter.kernel.core.RapaioKernel;
+import org.rapaio.jupyter.kernel.core.Transform;
+
+/**
+ * Entry point of the "java" Jupyter kernel (used instead of MainApp of
+ * rapaio-jupyter-kernel 3.0.1). It starts the same kernel, but keeps the
+ * channel loops waiting until the message handlers are registered; see the
+ * comment in the patched {@link LoopThread} for the start-up hang this avoids.
+ *
+ * Usage: java -cp PATCH_CLASSES:rapaio-jupyter-kernel-3.0.1.jar io.transferlab.kernel.KernelLauncher CONNECTION_FILE
+ */
+public final class KernelLauncher {
+
+    private static final Logger LOGGER = Logger.getLogger(KernelLauncher.class.getSimpleName());
+
+    private KernelLauncher() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: KernelLauncher CONNECTION_FILE");
+            System.exit(2);
+        }
+        try (InputStream in = MainApp.class.getClassLoader().getResourceAsStream("logging.properties")) {
+            if (in != null) {
+                LogManager.getLogManager().readConfiguration(in);
+            }
+        }
+
+        Path connectionFile = Path.of(args[0]);
+        if (!Files.isRegularFile(connectionFile)) {
+            System.err.println("KernelLauncher: connection file '" + connectionFile + "' is not a file");
+            System.exit(2);
+        }
+        ConnectionProperties props = Transform.fromJson(Files.readString(connectionFile), ConnectionProperties.class);
+        if ("ipc".equals(props.transport())) {
+            System.err.println("KernelLauncher: transport 'ipc' is not supported, use 'tcp'");
+            System.exit(2);
+        }
+
+        // MainApp.kernel is the instance that display()/eval() in notebooks use (Global),
+        // so use it rather than a new RapaioKernel. Touching it builds the JShell engine.
+        RapaioKernel kernel = MainApp.kernel;
+
+        LoopThread.closeGate();
+        Channels channels = new Channels(props);
+        try {
+            channels.connect(kernel); // binds sockets, then registers handlers
+        } finally {
+            LoopThread.openGate(); // only now may the loops read messages
+        }
+        LOGGER.info("kernel ready");
+
+        channels.joinUntilClose();
+        LOGGER.info("kernel channels closed, exiting");
+        // the JShell engine may leave non-daemon threads behind; do not linger after shutdown
+        System.exit(0);
+    }
+}

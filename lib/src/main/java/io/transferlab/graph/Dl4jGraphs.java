@@ -1,0 +1,163 @@
+package io.transferlab.graph;
+
+import io.transferlab.layers.InputLayer;
+import io.transferlab.layers.Layer;
+import io.transferlab.layers.Node;
+import io.transferlab.layers.Shape;
+import io.transferlab.layers.Tensor;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a {@link Model} into a DL4J ComputationGraph: one DL4J vertex per Keras layer, named as the layer,
+ * channels-last throughout, nested models expanded in place, frozen layers wrapped so that training leaves them
+ * (and their batch-norm statistics) untouched. Weights travel between the layers (Keras layout) and the graph.
+ */
+final class Dl4jGraphs {
+    private Dl4jGraphs() {
+    }
+
+    /** What the built network depends on besides weights: the effective trainable flag of each layer. */
+    static String signature(Model model) {
+        StringBuilder sb = new StringBuilder();
+        forEachLeaf(model, true, (layer, trainable) -> sb.append(trainable ? '1' : '0'));
+        return sb.toString();
+    }
+
+    static ComputationGraph build(Model model) {
+        var gb = new NeuralNetConfiguration.Builder()
+                .dataType(DataType.FLOAT)
+                .seed(42)
+                .graphBuilder();
+        Map<Tensor, String> vertexOf = new HashMap<>();
+        String inputName = model.input().layer().name();
+        gb.addInputs(inputName);
+        vertexOf.put(model.input(), inputName);
+        Shape in = model.inputShape();
+        if (in.rank() == 3) {
+            long h = in.get(0) == Shape.NONE ? 224 : in.get(0);
+            long w = in.get(1) == Shape.NONE ? 224 : in.get(1);
+            gb.setInputTypes(InputType.convolutional(h, w, in.get(2), CNN2DFormat.NHWC));
+        } else if (in.rank() == 1) {
+            gb.setInputTypes(InputType.feedForward(in.get(0)));
+        }
+        addNodes(model, gb, vertexOf, true);
+        gb.setOutputs(vertexOf.get(model.output()));
+        ComputationGraphConfiguration conf = gb.build();
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        pushOrPullWeights(model, graph);
+        return graph;
+    }
+
+    private static void addNodes(Model model, ComputationGraphConfiguration.GraphBuilder gb,
+                                 Map<Tensor, String> vertexOf, boolean parentTrainable) {
+        boolean trainable = parentTrainable && model.isTrainable();
+        for (Node node : model.graphNodes()) {
+            Layer layer = node.layer();
+            if (layer instanceof InputLayer) {
+                continue;
+            }
+            if (layer instanceof Model inner) {
+                vertexOf.put(inner.input(), vertexOf.get(node.inputs().get(0)));
+                addNodes(inner, gb, vertexOf, trainable);
+                vertexOf.put(node.output(), vertexOf.get(inner.output()));
+                continue;
+            }
+            List<Shape> shapes = node.inputs().stream().map(Tensor::shape).toList();
+            String[] inputs = node.inputs().stream().map(vertexOf::get).toArray(String[]::new);
+            Object part = layer.toDl4j(shapes);
+            String name = layer.name();
+            if (part == null) {
+                vertexOf.put(node.output(), inputs[0]);
+                continue;
+            }
+            if (layer.nodes().size() > 1) {
+                throw new UnsupportedOperationException("Layer '" + name + "' is used " + layer.nodes().size()
+                        + " times; shared layers cannot run yet");
+            }
+            if (part instanceof org.deeplearning4j.nn.conf.layers.Layer conf) {
+                boolean frozen = !(trainable && layer.isTrainable());
+                gb.addLayer(name, frozen && !layer.weightSpecs().isEmpty() ? new FrozenLayerWithBackprop(conf) : conf, inputs);
+            } else if (part instanceof GraphVertex vertex) {
+                gb.addVertex(name, vertex, inputs);
+            } else {
+                throw new IllegalStateException("Layer '" + name + "' made an unknown DL4J part " + part);
+            }
+            vertexOf.put(node.output(), name);
+        }
+    }
+
+    /** Layers that have weights push them into the graph; layers without get the graph's fresh initial values. */
+    private static void pushOrPullWeights(Model model, ComputationGraph graph) {
+        forEachLeaf(model, true, (layer, trainable) -> {
+            if (layer.weightSpecs().isEmpty()) {
+                return;
+            }
+            var dl4jLayer = graph.getLayer(layer.name());
+            if (layer.getWeights() != null) {
+                Map<String, INDArray> params = layer.toDl4jParams(layer.getWeights());
+                for (var e : params.entrySet()) {
+                    INDArray target = dl4jLayer.getParam(e.getKey());
+                    if (target == null || !java.util.Arrays.equals(target.shape(), e.getValue().shape())) {
+                        throw new IllegalStateException("Layer '" + layer.name() + "' parameter " + e.getKey()
+                                + " does not fit the DL4J layer");
+                    }
+                    target.assign(e.getValue());
+                }
+            } else {
+                layer.setWeights(layer.fromDl4jParams(copyParams(dl4jLayer.paramTable())));
+            }
+        });
+    }
+
+    /** Copies every weight from the graph into the layers (Keras layout). */
+    static void pullWeights(Model model, ComputationGraph graph) {
+        forEachLeaf(model, true, (layer, trainable) -> {
+            if (!layer.weightSpecs().isEmpty()) {
+                layer.setWeights(layer.fromDl4jParams(copyParams(graph.getLayer(layer.name()).paramTable())));
+            }
+        });
+    }
+
+    private static Map<String, INDArray> copyParams(Map<String, INDArray> table) {
+        Map<String, INDArray> copy = new LinkedHashMap<>();
+        table.forEach((k, v) -> copy.put(k, v.dup()));
+        return copy;
+    }
+
+    interface LeafVisitor {
+        void visit(Layer layer, boolean effectiveTrainable);
+    }
+
+    /** Visits every non-model layer, nested models expanded, with its effective trainable flag. */
+    static void forEachLeaf(Model model, boolean parentTrainable, LeafVisitor visitor) {
+        boolean trainable = parentTrainable && model.isTrainable();
+        List<Layer> seen = new ArrayList<>();
+        for (Node node : model.graphNodes()) {
+            Layer l = node.layer();
+            if (seen.contains(l)) {
+                continue;
+            }
+            seen.add(l);
+            if (l instanceof Model inner) {
+                forEachLeaf(inner, trainable, visitor);
+            } else if (!(l instanceof InputLayer)) {
+                visitor.visit(l, trainable && l.isTrainable());
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.transferlab.layers;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+
+import java.util.List;
+
+/** Keras's MaxPooling2D (and AveragePooling2D through {@link #average}); strides default to the pool size. */
+public class MaxPooling2D extends Layer {
+    private final int poolH;
+    private final int poolW;
+    private int strideH;
+    private int strideW;
+    private Padding padding = Padding.VALID;
+    private final boolean average;
+
+    public MaxPooling2D(int poolH, int poolW, String name) {
+        this(poolH, poolW, false, name);
+    }
+
+    protected MaxPooling2D(int poolH, int poolW, boolean average, String name) {
+        super(name);
+        this.poolH = poolH;
+        this.poolW = poolW;
+        this.strideH = poolH;
+        this.strideW = poolW;
+        this.average = average;
+    }
+
+    public MaxPooling2D strides(int h, int w) {
+        this.strideH = h;
+        this.strideW = w;
+        return this;
+    }
+
+    public MaxPooling2D padding(String mode) {
+        this.padding = Padding.parse(mode);
+        return this;
+    }
+
+    @Override
+    public Shape computeOutputShape(List<Shape> in) {
+        Shape s = in.get(0);
+        if (s.rank() != 3) {
+            throw new IllegalArgumentException(typeName() + " '" + name() + "' needs an image input, got " + s);
+        }
+        return Shape.of(padding.outputSize(s.get(0), poolH, strideH), padding.outputSize(s.get(1), poolW, strideW), s.get(2));
+    }
+
+    @Override
+    public Object toDl4j(List<Shape> in) {
+        return new SubsamplingLayer.Builder(average ? PoolingType.AVG : PoolingType.MAX)
+                .kernelSize(poolH, poolW)
+                .stride(strideH, strideW)
+                .convolutionMode(padding.dl4j())
+                .dataFormat(CNN2DFormat.NHWC)
+                .build();
+    }
+}

@@ -1,0 +1,69 @@
+package io.transferlab.runtime;
+
+import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The one place that knows how Deeplearning4j 1.0.0-M2.1 must be switched on to run fast on a CPU.
+ *
+ * <p>As shipped, M2.1 never uses oneDNN for its layers: the system property
+ * {@value #HELPERS_DISABLE_PROPERTY} defaults to {@code true}, and the oneDNN check looks up a class that moved
+ * (bridged by {@link org.nd4j.nativeblas.Nd4jCpu}). {@link #init()} fixes the first; the second is fixed by the
+ * bridge class being on the classpath. Every entry point of this library calls {@link #init()}, so users never
+ * need to.
+ *
+ * <p>Set the system property or environment variable {@code TL_ONEDNN=false} to run on DL4J's built-in path
+ * instead (for comparisons).
+ */
+public final class Backend {
+    /** DL4J's switch for its native helpers (oneDNN on CPU, cuDNN on GPU). */
+    public static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
+
+    private static volatile boolean initialized;
+
+    private Backend() {
+    }
+
+    /** Switches on the fast native path and float32 defaults. Safe to call many times. */
+    public static synchronized void init() {
+        if (initialized) {
+            return;
+        }
+        if (System.getProperty(HELPERS_DISABLE_PROPERTY) == null) {
+            System.setProperty(HELPERS_DISABLE_PROPERTY, String.valueOf(!oneDnnWanted()));
+        }
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+        initialized = true;
+    }
+
+    private static boolean oneDnnWanted() {
+        String v = System.getProperty("TL_ONEDNN", System.getenv("TL_ONEDNN"));
+        return v == null || !v.equalsIgnoreCase("false");
+    }
+
+    /**
+     * Turns DL4J's native helpers on or off for networks built from now on (networks already built keep
+     * theirs). Used to compare the oneDNN path with the built-in one.
+     */
+    public static void setHelpersEnabled(boolean enabled) {
+        init();
+        System.setProperty(HELPERS_DISABLE_PROPERTY, String.valueOf(!enabled));
+    }
+
+    /** Whether layers built now would get oneDNN helpers. */
+    public static boolean oneDnnActive() {
+        init();
+        return !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE_PROPERTY, "true"))
+                && BaseMKLDNNHelper.mklDnnEnabled();
+    }
+
+    /** A one-line description of the native backend, for notebooks and benchmark reports. */
+    public static String describe() {
+        init();
+        var env = Nd4j.getExecutioner().getEnvironmentInformation();
+        return String.format("ND4J %s backend, %s threads, oneDNN %s",
+                env.getProperty("backend", "?"), env.getProperty("omp.threads", "?"),
+                oneDnnActive() ? "on" : "off");
+    }
+}
