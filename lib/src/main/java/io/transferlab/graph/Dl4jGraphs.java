@@ -112,11 +112,12 @@ final class Dl4jGraphs {
                 Map<String, INDArray> params = layer.toDl4jParams(layer.getWeights());
                 for (var e : params.entrySet()) {
                     INDArray target = dl4jLayer.getParam(e.getKey());
-                    if (target == null || !java.util.Arrays.equals(target.shape(), e.getValue().shape())) {
+                    // DL4J keeps biases as (1, n) or (n) depending on the layer: equal length is what matters
+                    if (target == null || target.length() != e.getValue().length()) {
                         throw new IllegalStateException("Layer '" + layer.name() + "' parameter " + e.getKey()
                                 + " does not fit the DL4J layer");
                     }
-                    target.assign(e.getValue());
+                    target.assign(e.getValue().reshape(target.shape()));
                 }
             } else {
                 layer.setWeights(layer.fromDl4jParams(copyParams(dl4jLayer.paramTable())));
