@@ -18,6 +18,7 @@ because it ignored shutdown_request).
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -141,23 +142,23 @@ def one_round(i, args, ksm, expect_lib, log_dir):
         except RuntimeError as e:
             pid = km.provisioner.pid if km.provisioner else None
             where = jstack(pid, (log_dir or Path("/tmp")) / f"stress-hang-{i:03d}.jstack") if pid else ""
-            return False, f"HANG at start: {e}" + (f"; jstack: {where}" if where else ""), times
+            return "hang at start", f"HANG at start: {e}" + (f"; jstack: {where}" if where else ""), times
         times["ready"] = time.monotonic() - t0
 
         t1 = time.monotonic()
         try:
             status, out, err = run_cell(kc, CELL, args.timeout)
         except (TimeoutError, Empty) as e:
-            return False, f"HANG in cell: {e}", times
+            return "hang in cell", f"HANG in cell: {e}", times
         times["exec"] = time.monotonic() - t1
         line = next((ln for ln in out.splitlines() if ln.startswith("TLCHECK ")), None)
         if status != "ok" or line is None:
-            return False, f"cell failed: status={status} out={out.strip()!r} err={err.strip()[:500]!r}", times
+            return "cell failed", f"cell failed: status={status} out={out.strip()!r} err={err.strip()[:500]!r}", times
         fields = dict(kv.split("=", 1) for kv in line.split()[1:])
         if not fields.get("java"):
-            return False, f"no java.version in {line!r}", times
+            return "cell failed", f"no java.version in {line!r}", times
         if expect_lib and fields.get("nd4j") != "found":
-            return False, f"library not on the kernel class path: {line!r}", times
+            return "library missing", f"library not on the kernel class path: {line!r}", times
         detail = line[len("TLCHECK "):]
 
         t2 = time.monotonic()
@@ -170,13 +171,13 @@ def one_round(i, args, ksm, expect_lib, log_dir):
         if km.is_alive():
             km.finish_shutdown(waittime=2.0)
             km.cleanup_resources()
-            return False, f"kernel ignored shutdown_request for {args.shutdown_timeout:.0f} s (killed)", times
+            return "no exit on shutdown", f"kernel ignored shutdown_request for {args.shutdown_timeout:.0f} s (killed)", times
         km.finish_shutdown(waittime=2.0)  # reaps the process
         km.cleanup_resources()
         times["shutdown"] = time.monotonic() - t2
-        return True, detail, times
+        return None, detail, times
     except Exception as e:  # anything unexpected is a failed round, not a crash of the test
-        return False, f"{type(e).__name__}: {e}", times
+        return "error", f"{type(e).__name__}: {e}", times
     finally:
         if kc is not None:
             kc.stop_channels()
@@ -190,6 +191,8 @@ def one_round(i, args, ksm, expect_lib, log_dir):
 
 
 def main():
+    # SIGTERM (e.g. kill) -> normal exit, so that the finally blocks stop the running kernel
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
     ksm, spec = find_spec(args.prefix, args.kernel)
     if args.expect_lib == "auto":
@@ -206,10 +209,12 @@ def main():
           flush=True)
 
     passed, failed = 0, 0
+    kinds = {}
     ready, execs, shutdowns = [], [], []
     started = time.monotonic()
     for i in range(1, args.count + 1):
-        ok, detail, times = one_round(i, args, ksm, expect_lib, log_dir)
+        failure, detail, times = one_round(i, args, ksm, expect_lib, log_dir)
+        ok = failure is None
         tstr = "  ".join(f"{k} {v:5.2f}s" for k, v in times.items())
         print(f"[{i:3d}/{args.count}] {'ok  ' if ok else 'FAIL'}  {tstr}  {detail}", flush=True)
         if ok:
@@ -219,6 +224,7 @@ def main():
             shutdowns.append(times["shutdown"])
         else:
             failed += 1
+            kinds[failure] = kinds.get(failure, 0) + 1
             if args.stop_on_fail:
                 break
 
@@ -229,6 +235,8 @@ def main():
         print(f"start to ready: {stats(ready)}")
         print(f"cell:           {stats(execs)}")
         print(f"shutdown:       {stats(shutdowns)}")
+    if kinds:
+        print("failures: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"total {total:.0f}s")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

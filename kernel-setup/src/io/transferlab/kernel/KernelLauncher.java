@@ -63,9 +63,18 @@ public final class KernelLauncher {
         }
         LOGGER.info("kernel ready");
 
-        channels.joinUntilClose();
-        LOGGER.info("kernel channels closed, exiting");
-        // the JShell engine may leave non-daemon threads behind; do not linger after shutdown
+        // Wait until the channel loops end (after a shutdown_request). Then exit
+        // explicitly: the JShell engine's thread pool is not daemon and would keep
+        // the stock kernel alive for up to a minute after shutdown, until Jupyter
+        // kills it. A short grace period covers loops that are slow to stop.
+        Thread joiner = new Thread(channels::joinUntilClose, "channels-join");
+        joiner.setDaemon(true);
+        joiner.start();
+        while (joiner.isAlive() && !channels.isMarkedForShutdown()) {
+            joiner.join(200);
+        }
+        joiner.join(3000);
+        LOGGER.info("kernel shut down, exiting");
         System.exit(0);
     }
 }

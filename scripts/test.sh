@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's whole test run: unit tests (lib/), the kernel start stress test, and every notebook executed
+# through the kernel in quick mode. Prints a closing line "N passed, N failed".
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO"
+
+scripts/setup.sh
+
+echo "== unit tests (lib/) =="
+log=lib/target/unit-tests.log
+mkdir -p lib/target
+status=0
+mvn -B -ntp -f lib/pom.xml test >"$log" 2>&1 || status=$?
+grep -E 'Tests run|FAIL|ERROR|BUILD|expected:|Exception|at io\.transferlab|SKIP' "$log" | grep -v '^\[main\] INFO' || true
+[ "$status" = 0 ] || { echo "unit tests failed (full log: $log)"; exit 1; }
+unit=$(cat lib/target/surefire-reports/*.txt | sed -nE 's/^Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+).*/\1 \2 \3 \4/p' \
+       | awk '{run+=$1; bad+=$2+$3; skip+=$4} END {print run-bad-skip, bad, skip}')
+read -r unit_ok unit_bad unit_skip <<<"$unit"
+
+echo "== kernel start stress test =="
+starts=${TL_STRESS_STARTS:-50}
+"$TL_PYTHON" kernel-setup/stress_test.py --prefix "$TL_JUPYTER_PREFIX" --count "$starts" --expect-lib yes
+
+echo "== notebooks (quick mode) =="
+out="$REPO/lib/target/notebook-test"
+"$TL_PYTHON" scripts/run_notebooks.py --prefix "$TL_JUPYTER_PREFIX" --quick --out "$out"
+notebooks=$(ls notebooks/*.ipynb | wc -l)
+
+echo
+echo "unit tests: $unit_ok passed ($unit_skip skipped); kernel: $starts starts; notebooks: $notebooks executed"
+echo "$((unit_ok + 1 + notebooks)) passed, $unit_bad failed, $unit_skip skipped"
