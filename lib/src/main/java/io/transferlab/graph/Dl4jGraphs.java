@@ -34,14 +34,20 @@ final class Dl4jGraphs {
     static String signature(Model model) {
         StringBuilder sb = new StringBuilder();
         forEachLeaf(model, true, (layer, trainable) -> sb.append(trainable ? '1' : '0'));
+        if (model.optimizer() != null) {
+            sb.append('|').append(model.optimizer()).append('|').append(model.loss());
+        }
         return sb.toString();
     }
 
     static ComputationGraph build(Model model) {
-        var gb = new NeuralNetConfiguration.Builder()
+        var nb = new NeuralNetConfiguration.Builder()
                 .dataType(DataType.FLOAT)
-                .seed(42)
-                .graphBuilder();
+                .seed(42);
+        if (model.optimizer() != null) {
+            nb.updater(model.optimizer().dl4j());
+        }
+        var gb = nb.graphBuilder();
         Map<Tensor, String> vertexOf = new HashMap<>();
         String inputName = model.input().layer().name();
         gb.addInputs(inputName);
@@ -54,8 +60,14 @@ final class Dl4jGraphs {
         } else if (in.rank() == 1) {
             gb.setInputTypes(InputType.feedForward(in.get(0)));
         }
-        addNodes(model, gb, vertexOf, true);
-        gb.setOutputs(vertexOf.get(model.output()));
+        addNodes(model, model, gb, vertexOf, true);
+        String out = vertexOf.get(model.output());
+        if (model.loss() != null && !lossInOutputLayer(model)) {
+            gb.addLayer("loss", new org.deeplearning4j.nn.conf.layers.LossLayer.Builder(model.loss().dl4j())
+                    .activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), out);
+            out = "loss";
+        }
+        gb.setOutputs(out);
         ComputationGraphConfiguration conf = gb.build();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
@@ -63,7 +75,12 @@ final class Dl4jGraphs {
         return graph;
     }
 
-    private static void addNodes(Model model, ComputationGraphConfiguration.GraphBuilder gb,
+    /** With a loss, a final Dense becomes DL4J's OutputLayer (fused softmax/sigmoid gradient); else a loss layer. */
+    private static boolean lossInOutputLayer(Model model) {
+        return model.output().layer() instanceof io.transferlab.layers.Dense;
+    }
+
+    private static void addNodes(Model model, Model root, ComputationGraphConfiguration.GraphBuilder gb,
                                  Map<Tensor, String> vertexOf, boolean parentTrainable) {
         boolean trainable = parentTrainable && model.isTrainable();
         for (Node node : model.graphNodes()) {
@@ -73,13 +90,16 @@ final class Dl4jGraphs {
             }
             if (layer instanceof Model inner) {
                 vertexOf.put(inner.input(), vertexOf.get(node.inputs().get(0)));
-                addNodes(inner, gb, vertexOf, trainable);
+                addNodes(inner, root, gb, vertexOf, trainable);
                 vertexOf.put(node.output(), vertexOf.get(inner.output()));
                 continue;
             }
             List<Shape> shapes = node.inputs().stream().map(Tensor::shape).toList();
             String[] inputs = node.inputs().stream().map(vertexOf::get).toArray(String[]::new);
             Object part = layer.toDl4j(shapes);
+            if (root.loss() != null && node.output() == root.output() && layer instanceof io.transferlab.layers.Dense dense) {
+                part = dense.toDl4jOutput(shapes, root.loss().dl4j());
+            }
             String name = layer.name();
             if (part == null) {
                 vertexOf.put(node.output(), inputs[0]);

@@ -37,6 +37,8 @@ public class Model extends Layer {
     private List<Layer> layers = List.of();
     private ComputationGraph network;
     private String networkSignature;
+    private io.transferlab.train.Optimizer optimizer;
+    private io.transferlab.train.Loss loss;
 
     /** Keras's Model(inputs, outputs). */
     public static Model of(Tensor input, Tensor output) {
@@ -296,6 +298,64 @@ public class Model extends Layer {
     /** The text {@link #summary()} prints. */
     public String summaryText() {
         return Summary.of(this);
+    }
+
+    // ---- training (Keras's compile / fit / evaluate) ----
+
+    /**
+     * Keras's model.compile(optimizer, loss, metrics): {@code compile(Optimizer.RMSprop(2e-5),
+     * "binary_crossentropy", "accuracy")}. Accuracy is always reported.
+     */
+    public void compile(io.transferlab.train.Optimizer opt, String lossName, String... metrics) {
+        for (String m : metrics) {
+            if (!m.equals("accuracy") && !m.equals("acc")) {
+                throw new IllegalArgumentException("Unknown metric '" + m + "'; supported: accuracy");
+            }
+        }
+        io.transferlab.train.Loss l = io.transferlab.train.Loss.named(lossName);
+        long outputs = outputShape().get(0);
+        if (l == io.transferlab.train.Loss.BINARY_CROSSENTROPY && outputs != 1) {
+            throw new IllegalArgumentException("binary_crossentropy needs one sigmoid output, model '" + name()
+                    + "' has " + outputs + " outputs: use categorical_crossentropy");
+        }
+        syncWeights();
+        this.optimizer = opt;
+        this.loss = l;
+    }
+
+    /** The optimizer given to {@link #compile}, or null. */
+    public io.transferlab.train.Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** The loss given to {@link #compile}, or null. */
+    public io.transferlab.train.Loss loss() {
+        return loss;
+    }
+
+    /** Keras's model.fit(train, epochs=..., validation_data=...), with callbacks (checkpoint, early stopping...). */
+    public io.transferlab.train.History fit(io.transferlab.data.Dataset train, int epochs,
+                                            io.transferlab.data.Dataset validation,
+                                            io.transferlab.train.Callback... callbacks) {
+        return new io.transferlab.train.Trainer(this).fit(train, epochs, validation, 0, callbacks);
+    }
+
+    /** Keras's model.fit(x, y, epochs, batch_size, validation_data=(xv, yv)) on arrays (shuffled, seed 1). */
+    public io.transferlab.train.History fit(INDArray x, INDArray y, int epochs, int batchSize, INDArray xVal, INDArray yVal,
+                                            io.transferlab.train.Callback... callbacks) {
+        var train = new io.transferlab.data.ArrayData(x, y, batchSize, true, 1);
+        var val = xVal == null ? null : new io.transferlab.data.ArrayData(xVal, yVal, batchSize, false, 0);
+        return fit(train, epochs, val, callbacks);
+    }
+
+    /** Keras's model.evaluate: loss and accuracy over a dataset. */
+    public io.transferlab.train.Evaluation evaluate(io.transferlab.data.Dataset data) {
+        return new io.transferlab.train.Trainer(this).evaluate(data);
+    }
+
+    /** Keras's model.evaluate(x, y). */
+    public io.transferlab.train.Evaluation evaluate(INDArray x, INDArray y) {
+        return evaluate(new io.transferlab.data.ArrayData(x, y, 64, false, 0));
     }
 
     // ---- running it ----

@@ -62,6 +62,15 @@ public class Dense extends Layer {
                 .build();
     }
 
+    /** The same layer as a DL4J output layer that also computes the training loss (same parameters). */
+    public org.deeplearning4j.nn.conf.layers.Layer toDl4jOutput(List<Shape> in, org.nd4j.linalg.lossfunctions.ILossFunction loss) {
+        return new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(loss).nIn(in.get(0).get(0)).nOut(units)
+                .activation(Activations.dl4j(activation))
+                .hasBias(useBias)
+                .weightInit(WeightInit.XAVIER_UNIFORM)
+                .build();
+    }
+
     @Override
     public Map<String, INDArray> toDl4jParams(List<INDArray> k) {
         return useBias ? Map.of("W", k.get(0), "b", k.get(1).reshape(1, units)) : Map.of("W", k.get(0));

@@ -1,0 +1,97 @@
+package io.transferlab.data;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Random;
+import java.util.stream.IntStream;
+
+/**
+ * In-memory arrays served in batches, as Keras's fit(x, y, batch_size=...): x (n, ...) and y (n, k).
+ * Shuffled each epoch with a seed when asked.
+ */
+public final class ArrayData implements Dataset {
+    private final INDArray x;
+    private final INDArray y;
+    private final int batchSize;
+    private final boolean shuffle;
+    private final long seed;
+    private int epoch;
+
+    public ArrayData(INDArray x, INDArray y, int batchSize, boolean shuffle, long seed) {
+        if (x.size(0) != y.size(0)) {
+            throw new IllegalArgumentException("x has " + x.size(0) + " examples but y has " + y.size(0));
+        }
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        }
+        this.x = x;
+        this.y = y.rank() == 1 ? y.reshape(y.length(), 1) : y;
+        this.batchSize = batchSize;
+        this.shuffle = shuffle;
+        this.seed = seed;
+    }
+
+    public int size() {
+        return (int) x.size(0);
+    }
+
+    public int numBatches() {
+        return (size() + batchSize - 1) / batchSize;
+    }
+
+    public INDArray x() {
+        return x;
+    }
+
+    public INDArray y() {
+        return y;
+    }
+
+    @Override
+    public Iterator<Batch> iterator() {
+        int n = size();
+        int thisEpoch = epoch++;
+        int[] order = IntStream.range(0, n).toArray();
+        if (shuffle) {
+            Random rng = new Random(seed * 1_000_003L + thisEpoch);
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < n;
+            }
+
+            @Override
+            public Batch next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                int end = Math.min(n, next + batchSize);
+                long[] idx = new long[end - next];
+                for (int i = 0; i < idx.length; i++) {
+                    idx[i] = order[next + i];
+                }
+                next = end;
+                List<java.nio.file.Path> none = new ArrayList<>();
+                if (!shuffle) {
+                    return new Batch(x.get(NDArrayIndex.interval(idx[0], idx[0] + idx.length)).dup(),
+                            y.get(NDArrayIndex.interval(idx[0], idx[0] + idx.length)).dup(), none);
+                }
+                return new Batch(x.get(NDArrayIndex.indices(idx)).dup(), y.get(NDArrayIndex.indices(idx)).dup(), none);
+            }
+        };
+    }
+}

@@ -1,0 +1,80 @@
+package io.transferlab.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where the notebooks' datasets are. Each lookup says what it found, so a notebook's output always shows whether
+ * it ran on the real data or on the generated sample.
+ */
+public final class Datasets {
+    private Datasets() {
+    }
+
+    /** The project's folder for downloaded data: environment TL_DATA, else data/downloads in the repository. */
+    public static Path downloads() {
+        String env = System.getenv("TL_DATA");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("notebooks")) && Files.isDirectory(p.resolve("lib"))) {
+                return p.resolve("data").resolve("downloads");
+            }
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "transferlab", "data");
+    }
+
+    /** Test data that CI provides beside the project (environment TL_SHARED), or null. */
+    public static Path shared() {
+        String env = System.getenv("TL_SHARED");
+        return env == null || env.isBlank() || !Files.isDirectory(Path.of(env)) ? null : Path.of(env);
+    }
+
+    /** A dataset found on disk: its root (with train/ and validation/ folders), whether real, and a description. */
+    public record Found(Path root, boolean real, String description) {
+        public Path train() {
+            return root.resolve("train");
+        }
+
+        public Path validation() {
+            return root.resolve("validation");
+        }
+
+        /** The test split, or the validation split when the dataset has no separate test folder. */
+        public Path test() {
+            Path t = root.resolve("test");
+            return Files.isDirectory(t) ? t : validation();
+        }
+
+        @Override
+        public String toString() {
+            return description;
+        }
+    }
+
+    /**
+     * Cats vs dogs, the tutorials' 2000 train / 1000 validation images: data/downloads/cats_and_dogs_filtered
+     * (see data/README.md), or the copy that CI provides; else the generated sample, with a note that says so.
+     */
+    public static Found catsAndDogs() {
+        Path[] candidates = {downloads().resolve("cats_and_dogs_filtered"),
+                shared() == null ? null : shared().resolve("data").resolve("cats_and_dogs_filtered")};
+        for (Path c : candidates) {
+            if (c != null && Files.isDirectory(c.resolve("train")) && Files.isDirectory(c.resolve("validation"))) {
+                return new Found(c, true, "cats_and_dogs_filtered at " + c);
+            }
+        }
+        return sample();
+    }
+
+    /** The generated sample (circles vs stripes). */
+    public static Found sample() {
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "transferlab", "sample");
+        SampleImages.generate(dir, 60, 30, 30, 160, 7);
+        return new Found(dir, false, "NOTE: real data not found, using the generated sample (circles vs stripes, "
+                + "60/30/30 images per class) at " + dir + ". Results on it say nothing about real photos; "
+                + "see data/README.md to download the real dataset.");
+    }
+}

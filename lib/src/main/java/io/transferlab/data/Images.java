@@ -1,0 +1,145 @@
+package io.transferlab.data;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Image decoding and resizing for the data pipeline. Every image ends as RGB: grayscale is repeated over the three
+ * channels, an alpha channel is dropped (as PIL's convert("RGB") does), CMYK JPEGs are converted (TwelveMonkeys'
+ * JPEG reader). Pixels are floats in 0..255, channels-last (height, width, 3).
+ */
+public final class Images {
+    /** File extensions read as images (lower case), as Keras's white list. */
+    public static final Set<String> EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif");
+
+    private Images() {
+    }
+
+    static boolean hasImageExtension(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        int dot = n.lastIndexOf('.');
+        return dot >= 0 && EXTENSIONS.contains(n.substring(dot + 1));
+    }
+
+    /** Reads only the header: throws if the file is not an image ImageIO can decode. */
+    static void checkHeader(Path file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new IOException("cannot open");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new IOException("not a known image format");
+            }
+            ImageReader r = readers.next();
+            try {
+                r.setInput(in);
+                if (r.getWidth(0) <= 0 || r.getHeight(0) <= 0) {
+                    throw new IOException("empty image");
+                }
+            } finally {
+                r.dispose();
+            }
+        }
+    }
+
+    /** Decodes an image file to a BufferedImage; the error names the file. */
+    public static BufferedImage read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("No such image file: " + file);
+        }
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (RuntimeException e) {
+            throw new IOException("Cannot decode image " + file + ": " + e, e);
+        }
+        if (img == null) {
+            throw new IOException("Not an image (or an unsupported format): " + file);
+        }
+        return img;
+    }
+
+    /** An image as RGB floats 0..255, (height, width, 3) row-major. */
+    public static float[] toRgb(BufferedImage img) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        float[] out = new float[h * w * 3];
+        Raster raster = img.getRaster();
+        int bands = raster.getNumBands();
+        boolean gray = img.getColorModel().getColorSpace().getNumComponents() == 1 && bands <= 2
+                && img.getColorModel().getComponentSize(0) <= 8;
+        if (gray) {
+            // gray samples as they are (getRGB would pass them through a linear-to-sRGB conversion)
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    int i = (y * w + x) * 3;
+                    out[i] = out[i + 1] = out[i + 2] = row[x];
+                }
+            }
+            return out;
+        }
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        for (int p = 0; p < argb.length; p++) {
+            int v = argb[p];
+            out[3 * p] = (v >> 16) & 0xff;
+            out[3 * p + 1] = (v >> 8) & 0xff;
+            out[3 * p + 2] = v & 0xff;
+        }
+        return out;
+    }
+
+    /** How to resize. Keras's flow_from_directory defaults to nearest; bilinear is smoother. */
+    public enum Interpolation { NEAREST, BILINEAR }
+
+    /** Resizes an (h, w, 3) RGB float image to (th, tw, 3). */
+    public static float[] resize(float[] src, int h, int w, int th, int tw, Interpolation mode) {
+        if (h == th && w == tw) {
+            return src;
+        }
+        float[] out = new float[th * tw * 3];
+        double sy = (double) h / th;
+        double sx = (double) w / tw;
+        for (int y = 0; y < th; y++) {
+            double fy = (y + 0.5) * sy - 0.5;
+            for (int x = 0; x < tw; x++) {
+                double fx = (x + 0.5) * sx - 0.5;
+                int o = (y * tw + x) * 3;
+                if (mode == Interpolation.NEAREST) {
+                    int iy = Math.min(h - 1, (int) Math.floor((y + 0.5) * sy));
+                    int ix = Math.min(w - 1, (int) Math.floor((x + 0.5) * sx));
+                    System.arraycopy(src, (iy * w + ix) * 3, out, o, 3);
+                } else {
+                    double cy = Math.max(0, Math.min(h - 1, fy));
+                    double cx = Math.max(0, Math.min(w - 1, fx));
+                    int y0 = (int) cy, x0 = (int) cx;
+                    int y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1);
+                    double dy = cy - y0, dx = cx - x0;
+                    for (int c = 0; c < 3; c++) {
+                        double a = src[(y0 * w + x0) * 3 + c] * (1 - dx) + src[(y0 * w + x1) * 3 + c] * dx;
+                        double b = src[(y1 * w + x0) * 3 + c] * (1 - dx) + src[(y1 * w + x1) * 3 + c] * dx;
+                        out[o + c] = (float) (a * (1 - dy) + b * dy);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. */
+    public static float[] load(Path file, int th, int tw, Interpolation mode) throws IOException {
+        BufferedImage img = read(file);
+        return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
+    }
+}

@@ -1,0 +1,180 @@
+package io.transferlab.report;
+
+import io.transferlab.train.Evaluation;
+import io.transferlab.train.History;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Charts as BufferedImages, which Java notebook kernels show inline: training curves as in the tutorials (dots
+ * for training, a line for validation) and a confusion-matrix heat map. {@link #save} writes any of them as PNG.
+ */
+public final class Plots {
+    private static final Color BLUE = new Color(31, 119, 180);
+    private static final Color ORANGE = new Color(255, 127, 14);
+
+    private Plots() {
+    }
+
+    /** "Training and validation accuracy": dots for training, a line for validation, per epoch. */
+    public static BufferedImage accuracy(History h) {
+        return curve(h, "accuracy", "Training and validation accuracy");
+    }
+
+    /** "Training and validation loss". */
+    public static BufferedImage loss(History h) {
+        return curve(h, "loss", "Training and validation loss");
+    }
+
+    /** Accuracy and loss side by side, the tutorials' two figures in one image. */
+    public static BufferedImage accuracyAndLoss(History h) {
+        return sideBySide(accuracy(h), loss(h));
+    }
+
+    private static BufferedImage curve(History h, String metric, String title) {
+        if (h.size() == 0) {
+            throw new IllegalArgumentException("History is empty: train for at least one epoch before plotting");
+        }
+        XYChart chart = new XYChartBuilder().width(560).height(380).title(title).xAxisTitle("epoch")
+                .yAxisTitle(metric).build();
+        style(chart);
+        double[] epochs = h.epochs().stream().mapToDouble(e -> e.epoch()).toArray();
+        XYSeries tr = chart.addSeries("Training " + metric, epochs, h.get(metric));
+        tr.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        tr.setMarker(SeriesMarkers.CIRCLE);
+        tr.setMarkerColor(BLUE);
+        double[] val = h.get("val_" + metric);
+        if (val.length > 0 && !Double.isNaN(val[0])) {
+            XYSeries v = chart.addSeries("Validation " + metric, epochs, val);
+            v.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+            v.setMarker(SeriesMarkers.NONE);
+            v.setLineColor(BLUE);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /** Several histories' validation accuracy on one chart (comparing strategies). */
+    public static BufferedImage compare(String title, String metric, List<String> names, List<History> histories) {
+        XYChart chart = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle("epoch").yAxisTitle(metric).build();
+        style(chart);
+        for (int i = 0; i < names.size(); i++) {
+            History h = histories.get(i);
+            double[] epochs = h.epochs().stream().mapToDouble(e -> e.epoch()).toArray();
+            XYSeries s = chart.addSeries(names.get(i), epochs, h.get(metric));
+            s.setMarker(SeriesMarkers.CIRCLE);
+        }
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /** Confusion matrix as a heat map: rows are true classes, columns predicted, cells show counts. */
+    public static BufferedImage confusionMatrix(Evaluation ev, List<String> classNames) {
+        long[][] m = ev.confusionMatrix();
+        int k = m.length;
+        if (classNames.size() != k) {
+            throw new IllegalArgumentException("Got " + classNames.size() + " class names for " + k + " classes");
+        }
+        List<String> xs = new ArrayList<>(classNames);
+        List<String> ys = new ArrayList<>(classNames);
+        List<Number[]> cells = new ArrayList<>();
+        for (int t = 0; t < k; t++) {
+            for (int p = 0; p < k; p++) {
+                cells.add(new Number[]{p, k - 1 - t, m[t][p]});
+            }
+        }
+        java.util.Collections.reverse(ys);
+        HeatMapChart chart = new HeatMapChartBuilder().width(460).height(400)
+                .title(String.format("Confusion matrix (accuracy %.3f)", ev.accuracy()))
+                .xAxisTitle("predicted").yAxisTitle("true").build();
+        chart.getStyler().setShowValue(true);
+        chart.getStyler().setPlotContentSize(1);
+        chart.getStyler().setRangeColors(new Color[]{new Color(247, 251, 255), new Color(107, 174, 214), new Color(8, 48, 107)});
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setValueFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        chart.addSeries("counts", xs, ys, cells);
+        return BitmapEncoder.getBufferedImage(chart);
+    }
+
+    private static void style(XYChart chart) {
+        var s = chart.getStyler();
+        s.setChartBackgroundColor(Color.WHITE);
+        s.setPlotBackgroundColor(Color.WHITE);
+        s.setLegendPosition(Styler.LegendPosition.InsideNE);
+        s.setPlotGridLinesColor(new Color(230, 230, 230));
+        chart.getStyler().setMarkerSize(7);
+    }
+
+    /** Images next to each other on a white background. */
+    public static BufferedImage sideBySide(BufferedImage... images) {
+        int w = IntStream.range(0, images.length).map(i -> images[i].getWidth()).sum();
+        int h = IntStream.range(0, images.length).map(i -> images[i].getHeight()).max().orElse(1);
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        int x = 0;
+        for (BufferedImage im : images) {
+            g.drawImage(im, x, 0, null);
+            x += im.getWidth();
+        }
+        g.dispose();
+        return out;
+    }
+
+    /** Writes a chart as PNG. */
+    public static void save(BufferedImage image, Path file) throws IOException {
+        if (file.getParent() != null) {
+            java.nio.file.Files.createDirectories(file.getParent());
+        }
+        javax.imageio.ImageIO.write(image, "png", file.toFile());
+    }
+
+    /** A grid of images with a caption under each (misclassified examples, augmentation previews). */
+    public static BufferedImage imageGrid(List<BufferedImage> images, List<String> captions, int columns, int cell) {
+        int n = images.size();
+        int cols = Math.max(1, Math.min(columns, n));
+        int rows = (n + cols - 1) / cols;
+        int capH = 34;
+        BufferedImage out = new BufferedImage(cols * cell, Math.max(1, rows) * (cell + capH), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        for (int i = 0; i < n; i++) {
+            int x = (i % cols) * cell;
+            int y = (i / cols) * (cell + capH);
+            BufferedImage im = images.get(i);
+            double s = Math.min((double) (cell - 6) / im.getWidth(), (double) (cell - 6) / im.getHeight());
+            int w = (int) (im.getWidth() * s), h = (int) (im.getHeight() * s);
+            g.drawImage(im, x + (cell - w) / 2, y + (cell - h) / 2, w, h, null);
+            g.setColor(Color.DARK_GRAY);
+            String[] lines = (i < captions.size() ? captions.get(i) : "").split("\n");
+            for (int l = 0; l < lines.length && l < 2; l++) {
+                g.drawString(lines[l], x + 4, y + cell + 13 + 14 * l);
+            }
+        }
+        g.setColor(ORANGE);
+        g.setStroke(new BasicStroke(1));
+        g.dispose();
+        return out;
+    }
+}

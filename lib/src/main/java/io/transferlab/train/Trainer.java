@@ -1,0 +1,163 @@
+package io.transferlab.train;
+
+import io.transferlab.data.Batch;
+import io.transferlab.data.Dataset;
+import io.transferlab.graph.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The fit and evaluate loops behind {@link Model#fit} and {@link Model#evaluate}: Keras-like progress lines per
+ * epoch (and a line every 15 s within long epochs), training loss and accuracy per epoch as Keras reports them
+ * (mean over the epoch's batches, accuracy from the model's outputs before each update), validation after each
+ * epoch, callbacks, and a clean stop when the thread is interrupted.
+ */
+public final class Trainer {
+    private static final long PROGRESS_EVERY_NANOS = 15_000_000_000L;
+    private final Model model;
+
+    public Trainer(Model model) {
+        this.model = model;
+    }
+
+    private void requireCompiled() {
+        if (model.loss() == null) {
+            throw new IllegalStateException("Model '" + model.name() + "' is not compiled: call model.compile(optimizer, loss, \"accuracy\") first");
+        }
+    }
+
+    /** Trains from epoch index initialEpoch (0-based; Keras's initial_epoch) up to epochs. */
+    public History fit(Dataset train, int epochs, Dataset validation, int initialEpoch, Callback... callbacks) {
+        requireCompiled();
+        if (epochs <= 0) {
+            throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+        }
+        ComputationGraph net = model.network();
+        History history = new History();
+        TrainingContext ctx = new TrainingContext(model, net, history, epochs);
+        int start = initialEpoch;
+        for (Callback cb : callbacks) {
+            start = cb.onTrainBegin(ctx, start);
+        }
+        if (start >= epochs) {
+            System.out.println("Nothing to train: already at epoch " + start + " of " + epochs);
+        }
+        int steps = train.numBatches();
+        try {
+            for (int epoch = start; epoch < epochs; epoch++) {
+                long t0 = System.nanoTime();
+                long lastPrint = t0;
+                double lossSum = 0;
+                long correct = 0;
+                long seen = 0;
+                int step = 0;
+                for (Batch b : train) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new InterruptedException();
+                    }
+                    if (b.size() == 0) {
+                        continue;
+                    }
+                    INDArray before = net.outputSingle(false, b.x());
+                    correct += Loss.correct(before, b.y());
+                    net.fit(new DataSet(b.x(), b.y()));
+                    lossSum += net.score() * b.size();
+                    seen += b.size();
+                    step++;
+                    long now = System.nanoTime();
+                    if (now - lastPrint > PROGRESS_EVERY_NANOS) {
+                        System.out.printf("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%n", epoch + 1, step,
+                                steps, (now - t0) / 1e9, lossSum / seen, (double) correct / seen);
+                        lastPrint = now;
+                    }
+                }
+                double valLoss = Double.NaN;
+                double valAcc = Double.NaN;
+                if (validation != null) {
+                    Evaluation ev = evaluate(validation);
+                    valLoss = ev.loss();
+                    valAcc = ev.accuracy();
+                }
+                EpochLog log = new EpochLog(epoch + 1, lossSum / Math.max(1, seen), (double) correct / Math.max(1, seen),
+                        valLoss, valAcc, (System.nanoTime() - t0) / 1e9);
+                history.add(log);
+                System.out.println(log.line(epochs, steps));
+                for (Callback cb : callbacks) {
+                    cb.onEpochEnd(ctx, log);
+                }
+                boolean stop = false;
+                for (Callback cb : callbacks) {
+                    stop |= cb.stopTraining();
+                }
+                if (stop) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            history.markInterrupted();
+            System.out.println("Training interrupted after " + history.size() + " complete epoch(s); the running epoch was "
+                    + "dropped. Completed epochs are kept (and checkpointed, with a ModelCheckpoint).");
+        } finally {
+            model.syncWeights();
+            for (Callback cb : callbacks) {
+                cb.onTrainEnd(ctx);
+            }
+        }
+        return history;
+    }
+
+    /** Loss and accuracy over a dataset, in inference mode. */
+    public Evaluation evaluate(Dataset data) {
+        requireCompiled();
+        ComputationGraph net = model.network();
+        double lossSum = 0;
+        List<INDArray> outs = new ArrayList<>();
+        List<int[]> truths = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        int classes = (int) Math.max(2, model.outputShape().get(0));
+        for (Batch b : data) {
+            if (b.size() == 0) {
+                continue;
+            }
+            INDArray p = net.outputSingle(false, b.x());
+            lossSum += model.loss().sum(p, b.y());
+            outs.add(p.dup());
+            truths.add(classesOf(b.y()));
+            files.addAll(b.files());
+        }
+        INDArray all = outs.isEmpty() ? Nd4j.empty() : Nd4j.vstack(outs.toArray(INDArray[]::new));
+        int n = truths.stream().mapToInt(t -> t.length).sum();
+        int[] truth = new int[n];
+        int k = 0;
+        for (int[] t : truths) {
+            System.arraycopy(t, 0, truth, k, t.length);
+            k += t.length;
+        }
+        int[] predicted = outs.isEmpty() ? new int[0] : classesOf(all);
+        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, all, truth, predicted, classes,
+                files.size() == n ? files : List.of());
+    }
+
+    /** Class indices from labels or outputs: threshold 0.5 for one column, arg max otherwise. */
+    static int[] classesOf(INDArray y) {
+        int n = (int) y.size(0);
+        int[] c = new int[n];
+        if (y.size(1) == 1) {
+            for (int i = 0; i < n; i++) {
+                c[i] = y.getDouble(i, 0) > 0.5 ? 1 : 0;
+            }
+        } else {
+            INDArray am = y.argMax(1);
+            for (int i = 0; i < n; i++) {
+                c[i] = (int) am.getLong(i);
+            }
+        }
+        return c;
+    }
+}
