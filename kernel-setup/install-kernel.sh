@@ -143,14 +143,14 @@ MVN="${MVN:-mvn}"
 command -v "$MVN" >/dev/null 2>&1 || die "maven not found ('$MVN'): install with \`apt-get install maven\` or \`conda install -c conda-forge maven\`"
 
 # ---------------------------------------------------------------- project library
-if [ ! -f "$LIB_JAR" ]; then
+if [ ! -f "$LIB_JAR" ] || [ -z "$(ls -A "$LIB_DEPS" 2>/dev/null)" ]; then
     if [ "$BUILD" = 1 ] && [ -f "$REPO/lib/pom.xml" ]; then
-        info "building the library (lib/target/transferlab.jar is missing) ..."
+        info "building the library (lib/target/transferlab.jar or lib/target/dependency/ is missing) ..."
         "$MVN" -q -B -f "$REPO/lib/pom.xml" -DskipTests package dependency:copy-dependencies -DincludeScope=runtime \
             || die "library build failed; fix it or use --no-build"
         [ -f "$LIB_JAR" ] || die "library build did not produce $LIB_JAR"
     else
-        info "warning: $LIB_JAR does not exist; the kernel is installed anyway but notebooks"
+        info "warning: $LIB_JAR or $LIB_DEPS/ is missing; the kernel is installed anyway but notebooks"
         info "         will not find the library until you run:"
         info "         mvn -q -B -f lib/pom.xml -DskipTests package dependency:copy-dependencies -DincludeScope=runtime"
     fi
@@ -166,13 +166,27 @@ if [ ! -f "$KERNEL_JAR" ]; then
     [ -f "$KERNEL_JAR" ] || die "maven did not produce $KERNEL_JAR"
 fi
 
-info "compiling the start-up fix (kernel-setup/src) ..."
-rm -rf "$PATCH_CLASSES"
-mkdir -p "$PATCH_CLASSES"
-# shellcheck disable=SC2046
-"$JDK_BIN/javac" --release 17 -nowarn -encoding UTF-8 -cp "$KERNEL_JAR" -d "$PATCH_CLASSES" \
-    $(find "$HERE/src" -name '*.java' | sort) \
-    || die "javac failed on kernel-setup/src"
+# Compile only when the sources changed, and swap the class folder in one step:
+# a kernel starting meanwhile (setup re-runs this script) must not find it empty.
+STAMP="$PATCH_CLASSES/.built-from"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$JAVA $KERNEL_JAR" ] \
+        && [ -z "$(find "$HERE/src" -name '*.java' -newer "$STAMP")" ]; then
+    info "start-up fix (kernel-setup/src) is up to date"
+else
+    info "compiling the start-up fix (kernel-setup/src) ..."
+    NEW_CLASSES="$PATCH_CLASSES.new.$$"
+    rm -rf "$NEW_CLASSES"
+    mkdir -p "$NEW_CLASSES"
+    # shellcheck disable=SC2046
+    "$JDK_BIN/javac" --release 17 -nowarn -encoding UTF-8 -cp "$KERNEL_JAR" -d "$NEW_CLASSES" \
+        $(find "$HERE/src" -name '*.java' | sort) \
+        || { rm -rf "$NEW_CLASSES"; die "javac failed on kernel-setup/src"; }
+    echo "$JAVA $KERNEL_JAR" > "$NEW_CLASSES/.built-from"
+    rm -rf "$PATCH_CLASSES.old"
+    [ -d "$PATCH_CLASSES" ] && mv "$PATCH_CLASSES" "$PATCH_CLASSES.old"
+    mv "$NEW_CLASSES" "$PATCH_CLASSES"
+    rm -rf "$PATCH_CLASSES.old"
+fi
 
 if [ "$PATCHED" = 1 ]; then
     KERNEL_CP="$PATCH_CLASSES:$KERNEL_JAR"
@@ -232,6 +246,10 @@ else
     mkdir -p "$PREFIX"
     PREFIX=$(cd "$PREFIX" && pwd -P)
     WHERE=(--prefix "$PREFIX")
+    # the default project-local prefix lives in the checkout: keep it out of git
+    if [ "$PREFIX" = "$REPO/.jupyter-env" ] && [ ! -e "$PREFIX/.gitignore" ]; then
+        printf '# created by kernel-setup/install-kernel.sh\n*\n' > "$PREFIX/.gitignore"
+    fi
 fi
 "$JUPYTER_CMD" kernelspec install --replace --name "$NAME" "${WHERE[@]}" "$SPEC_STAGE/$NAME" >&2 \
     || die "jupyter kernelspec install failed"

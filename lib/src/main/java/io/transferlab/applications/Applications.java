@@ -19,6 +19,55 @@ public final class Applications {
         return new Vgg16();
     }
 
+    /** keras.applications.InceptionV3. */
+    public static InceptionV3 inceptionV3() {
+        return new InceptionV3();
+    }
+
+    /** keras.applications.MobileNet (v1): {@code Applications.mobileNet().alpha(0.25).includeTop(false).build()}. */
+    public static MobileNet mobileNet() {
+        return new MobileNet();
+    }
+
+    /** keras.applications.MobileNetV2: {@code Applications.mobileNetV2().includeTop(false).pooling("avg").build()}. */
+    public static MobileNetV2 mobileNetV2() {
+        return new MobileNetV2();
+    }
+
+    /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */
+    static Shape imageShape(String network, long height, long width, long channels, int minSize) {
+        if (channels <= 0) {
+            throw new IllegalArgumentException(network + " needs a known, positive number of channels, got input_shape=("
+                    + height + ", " + width + ", " + channels + ")");
+        }
+        for (long d : new long[]{height, width}) {
+            if (d != Shape.NONE && d < minSize) {
+                throw new IllegalArgumentException(network + " needs images of at least " + minSize + "x" + minSize
+                        + " (as Keras), got input_shape=(" + height + ", " + width + ", " + channels + ")");
+            }
+        }
+        return Shape.of(height, width, channels);
+    }
+
+    /** Keras's pooling argument: null, "avg" or "max". */
+    static String checkPooling(String mode) {
+        if (mode != null && !mode.equals("avg") && !mode.equals("max")) {
+            throw new IllegalArgumentException("pooling must be null, \"avg\" or \"max\", got \"" + mode + "\"");
+        }
+        return mode;
+    }
+
+    /** Loads weights given as null (none), "imagenet" (published file for the model) or a file path. */
+    static void loadWeights(Model model, String weights, String kerasName, boolean includeTop) {
+        if (weights == null || weights.isBlank() || weights.equals("none")) {
+            return;
+        }
+        java.nio.file.Path file = weights.equals("imagenet")
+                ? io.transferlab.weights.WeightStore.fetch(io.transferlab.weights.WeightStore.file(kerasName, includeTop))
+                : java.nio.file.Path.of(weights);
+        System.out.println(model.loadWeights(file));
+    }
+
     /**
      * Builds a network for an input shape; when the input is too small, fails with a message that names the
      * smallest input size that works (found by trying sizes from {@code hint} down and up).

@@ -21,6 +21,7 @@ public final class Vgg16 {
     private boolean includeTop = true;
     private Shape inputShape;
     private int classes = 1000;
+    private String weights;
     private String classifierActivation = "softmax";
 
     Vgg16() {
@@ -55,7 +56,28 @@ public final class Vgg16 {
     }
 
     /** Builds the model (random initial weights). */
+    /**
+     * Keras's weights: null (random initial values, the default here), "imagenet" (the published ImageNet weights,
+     * found locally or downloaded once, see WeightStore), or the path of a Keras HDF5 weights file.
+     */
+    public Vgg16 weights(String value) {
+        this.weights = value;
+        return this;
+    }
+
     public Model build() {
+        if ("imagenet".equals(weights) && includeTop && (classes != 1000
+                || (inputShape != null && (inputShape.get(0) != 224 || inputShape.get(1) != 224)))) {
+            throw new IllegalArgumentException("With include_top and ImageNet weights, vgg16 takes 224x224x3 images and has "
+                    + "1000 classes (got input " + inputShape + ", classes " + classes + "). Use includeTop(false) for "
+                    + "other sizes or a new classifier.");
+        }
+        Model model = buildArchitecture();
+        Applications.loadWeights(model, weights, "vgg16", includeTop);
+        return model;
+    }
+
+    private Model buildArchitecture() {
         Shape shape = inputShape != null ? inputShape
                 : includeTop ? Shape.of(224, 224, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
         return Applications.buildChecked("vgg16", shape, this::graph, 32);

@@ -59,11 +59,11 @@ public final class Datasets {
      * (see data/README.md), or the copy that CI provides; else the generated sample, with a note that says so.
      */
     public static Found catsAndDogs() {
-        Path[] candidates = {downloads().resolve("cats_and_dogs_filtered"),
+        Path[] candidates = {downloads().resolve("cats_and_dogs_small"), downloads().resolve("cats_and_dogs_filtered"),
                 shared() == null ? null : shared().resolve("data").resolve("cats_and_dogs_filtered")};
         for (Path c : candidates) {
             if (c != null && Files.isDirectory(c.resolve("train")) && Files.isDirectory(c.resolve("validation"))) {
-                return new Found(c, true, "cats_and_dogs_filtered at " + c);
+                return new Found(c, true, c.getFileName() + " at " + c);
             }
         }
         return sample();

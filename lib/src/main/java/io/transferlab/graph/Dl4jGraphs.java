@@ -40,6 +40,18 @@ final class Dl4jGraphs {
         return sb.toString();
     }
 
+    /** A digest of the weight versions of every layer: changes whenever any layer's weights were set. */
+    static long weightsVersion(Model model) {
+        long[] acc = {17};
+        forEachLeaf(model, true, (layer, trainable) -> acc[0] = acc[0] * 31 + layer.weightsVersion());
+        return acc[0];
+    }
+
+    /** Copies the layers' weights into an existing graph. */
+    static void pushWeights(Model model, ComputationGraph graph) {
+        pushOrPullWeights(model, graph);
+    }
+
     static ComputationGraph build(Model model) {
         var nb = new NeuralNetConfiguration.Builder()
                 .dataType(DataType.FLOAT)
@@ -105,9 +117,10 @@ final class Dl4jGraphs {
                 vertexOf.put(node.output(), inputs[0]);
                 continue;
             }
-            if (layer.nodes().size() > 1) {
-                throw new UnsupportedOperationException("Layer '" + name + "' is used " + layer.nodes().size()
-                        + " times; shared layers cannot run yet");
+            long callsHere = layer.nodes().stream().filter(model.graphNodes()::contains).count();
+            if (callsHere > 1) {
+                throw new UnsupportedOperationException("Layer '" + name + "' is called " + callsHere
+                        + " times in model '" + model.name() + "'; a layer shared within one network cannot run yet");
             }
             if (part instanceof org.deeplearning4j.nn.conf.layers.Layer conf) {
                 boolean frozen = !(trainable && layer.isTrainable());

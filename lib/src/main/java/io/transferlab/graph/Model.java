@@ -37,6 +37,7 @@ public class Model extends Layer {
     private List<Layer> layers = List.of();
     private ComputationGraph network;
     private String networkSignature;
+    private long networkWeightsVersion;
     private io.transferlab.train.Optimizer optimizer;
     private io.transferlab.train.Loss loss;
 
@@ -123,6 +124,48 @@ public class Model extends Layer {
     /** The model's output tensor (Keras's model.output), to build on in the functional style. */
     public Tensor output() {
         return output;
+    }
+
+    /**
+     * The part of this model from its input up to the named layer, as a new model sharing the same layers (and so
+     * the same weights and trainable flags): Keras's Model(base.input, base.get_layer(name).output).
+     */
+    public Model upTo(String layerName) {
+        Layer l = getLayer(layerName);
+        return Model.of(name() + "_to_" + layerName, input, l.output());
+    }
+
+    /**
+     * The part of this model after the named layer, as a new model whose input is that layer's output: the same
+     * layers, called again, so weights are shared both ways. Train it on features extracted up to the layer, and
+     * this whole model has learnt too. Fails when a branch bypasses the layer.
+     */
+    public Model after(String layerName) {
+        Layer cut = getLayer(layerName);
+        Tensor cutTensor = cut.output();
+        Tensor start = io.transferlab.layers.Layers.Input(cutTensor.shape().dims());
+        java.util.Map<Tensor, Tensor> mapped = new java.util.HashMap<>();
+        mapped.put(cutTensor, start);
+        for (Node n : graphNodes) {
+            if (n.inputs().isEmpty() || mapped.containsKey(n.output())) {
+                continue;
+            }
+            long have = n.inputs().stream().filter(mapped::containsKey).count();
+            if (have == 0) {
+                continue;
+            }
+            if (have < n.inputs().size()) {
+                throw new IllegalArgumentException("Layer '" + n.layer().name() + "' also takes inputs from before '"
+                        + layerName + "': model '" + name() + "' cannot be split there");
+            }
+            mapped.put(n.output(), n.layer().on(n.inputs().stream().map(mapped::get).toArray(Tensor[]::new)));
+        }
+        Tensor end = mapped.get(output);
+        if (end == null) {
+            throw new IllegalArgumentException("The output of model '" + name() + "' does not depend on layer '"
+                    + layerName + "'");
+        }
+        return Model.of(name() + "_after_" + layerName, start, end);
     }
 
     /** Input shape without batch, e.g. (150, 150, 3). */
@@ -367,12 +410,16 @@ public class Model extends Layer {
     public ComputationGraph network() {
         String sig = Dl4jGraphs.signature(this);
         if (network == null || !sig.equals(networkSignature)) {
-            if (network != null) {
+            if (network != null && Dl4jGraphs.weightsVersion(this) == networkWeightsVersion) {
                 Dl4jGraphs.pullWeights(this, network);
             }
             network = Dl4jGraphs.build(this);
             networkSignature = sig;
+        } else if (Dl4jGraphs.weightsVersion(this) != networkWeightsVersion) {
+            // weights were set since (loaded from a file, or trained through another model sharing these layers)
+            Dl4jGraphs.pushWeights(this, network);
         }
+        networkWeightsVersion = Dl4jGraphs.weightsVersion(this);
         return network;
     }
 
@@ -387,8 +434,9 @@ public class Model extends Layer {
 
     /** Copies the running network's weights back into the layers (after training, say). */
     public void syncWeights() {
-        if (network != null) {
+        if (network != null && Dl4jGraphs.weightsVersion(this) == networkWeightsVersion) {
             Dl4jGraphs.pullWeights(this, network);
+            networkWeightsVersion = Dl4jGraphs.weightsVersion(this);
         }
     }
 
@@ -405,6 +453,22 @@ public class Model extends Layer {
                     .substring(5) + ", got " + java.util.Arrays.toString(got));
         }
         return network().outputSingle(false, x);
+    }
+
+    /**
+     * Keras's model.load_weights(path) for Keras HDF5 files (.h5), matching layers by name: every layer with
+     * weights must find its weights in the file, with Keras's shapes; the file's other layers are ignored. A
+     * DL4J network built before is dropped, so the next use runs on the loaded weights.
+     *
+     * @return what was loaded (layers, number of values, file layers not in the model)
+     * @throws io.transferlab.weights.WeightsFileException if the file is missing, truncated, corrupt or made for
+     *                                                     another model
+     */
+    public io.transferlab.weights.KerasWeights.Loaded loadWeights(java.nio.file.Path file) {
+        io.transferlab.weights.KerasWeights.Loaded loaded = io.transferlab.weights.KerasWeights.load(file, this);
+        network = null;
+        networkSignature = null;
+        return loaded;
     }
 
     @Override

@@ -22,6 +22,7 @@ public abstract class Layer {
     private List<Shape> builtInputShapes;
     private List<WeightSpec> weightSpecs = List.of();
     private List<INDArray> weightValues;
+    private long weightsVersion;
 
     protected Layer(String name) {
         Backend.init();
@@ -146,6 +147,12 @@ public abstract class Layer {
         return builtInputShapes;
     }
 
+    /** Keras's layer.output: the tensor of this layer's first call, to build on (cut a model here). */
+    public Tensor output() {
+        requireBuilt();
+        return nodes.get(0).output();
+    }
+
     /** Output shape of the first call (batch excluded). */
     public Shape outputShape() {
         requireBuilt();
@@ -201,6 +208,12 @@ public abstract class Layer {
             }
         }
         weightValues = new ArrayList<>(values);
+        weightsVersion++;
+    }
+
+    /** Counts {@link #setWeights} calls: models use it to notice weights set through another model. */
+    public long weightsVersion() {
+        return weightsVersion;
     }
 
     /**

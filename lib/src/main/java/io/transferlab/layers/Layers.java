@@ -63,4 +63,128 @@ public final class Layers {
     public static MaxPooling2D MaxPooling2D(int poolSize, String name) {
         return new MaxPooling2D(poolSize, poolSize, name);
     }
+
+    /** Keras's BatchNormalization() over the last axis: epsilon 1e-3, momentum 0.99, scale and center true. */
+    public static BatchNormalization BatchNormalization() {
+        return new BatchNormalization(null);
+    }
+
+    public static BatchNormalization BatchNormalization(String name) {
+        return new BatchNormalization(name);
+    }
+
+    /** Keras's Activation("relu"), Activation("softmax"), ... as a layer of its own. */
+    public static Activation Activation(String activation) {
+        return new Activation(activation, null);
+    }
+
+    public static Activation Activation(String activation, String name) {
+        return new Activation(activation, name);
+    }
+
+    /** Keras's ReLU() without an upper bound. */
+    public static ReLU ReLU() {
+        return new ReLU(null, null);
+    }
+
+    /** Keras's ReLU(max_value): ReLU(6.0) is MobileNet's relu6. */
+    public static ReLU ReLU(double maxValue) {
+        return new ReLU(maxValue, null);
+    }
+
+    public static ReLU ReLU(double maxValue, String name) {
+        return new ReLU(maxValue, name);
+    }
+
+    /** Keras's ZeroPadding2D(padding=p): p rows and columns of zeros on every side. */
+    public static ZeroPadding2D ZeroPadding2D(int padding) {
+        return new ZeroPadding2D(padding, padding, padding, padding, null);
+    }
+
+    /** Keras's ZeroPadding2D(padding=(h, w)): h rows above and below, w columns left and right. */
+    public static ZeroPadding2D ZeroPadding2D(int height, int width) {
+        return new ZeroPadding2D(height, height, width, width, null);
+    }
+
+    /** Keras's ZeroPadding2D(padding=((top, bottom), (left, right))). */
+    public static ZeroPadding2D ZeroPadding2D(int top, int bottom, int left, int right) {
+        return new ZeroPadding2D(top, bottom, left, right, null);
+    }
+
+    public static ZeroPadding2D ZeroPadding2D(int top, int bottom, int left, int right, String name) {
+        return new ZeroPadding2D(top, bottom, left, right, name);
+    }
+
+    /** Keras's DepthwiseConv2D(kernel_size=(k, k)): padding "valid", depth_multiplier 1, with bias, as in Keras. */
+    public static DepthwiseConv2D DepthwiseConv2D(int kernelSize) {
+        return new DepthwiseConv2D(kernelSize, kernelSize, null);
+    }
+
+    public static DepthwiseConv2D DepthwiseConv2D(int kernelSize, String name) {
+        return new DepthwiseConv2D(kernelSize, kernelSize, name);
+    }
+
+    /** Keras's GlobalAveragePooling2D(): (h, w, c) becomes (c). */
+    public static GlobalAveragePooling2D GlobalAveragePooling2D() {
+        return new GlobalAveragePooling2D(null);
+    }
+
+    public static GlobalAveragePooling2D GlobalAveragePooling2D(String name) {
+        return new GlobalAveragePooling2D(name);
+    }
+
+    /** Keras's GlobalMaxPooling2D(): (h, w, c) becomes (c). */
+    public static GlobalMaxPooling2D GlobalMaxPooling2D() {
+        return new GlobalMaxPooling2D(null);
+    }
+
+    public static GlobalMaxPooling2D GlobalMaxPooling2D(String name) {
+        return new GlobalMaxPooling2D(name);
+    }
+
+    /** Keras's AveragePooling2D(pool_size=(p, p)), strides equal to the pool size, padding "valid". */
+    public static AveragePooling2D AveragePooling2D(int poolSize) {
+        return new AveragePooling2D(poolSize, poolSize, null);
+    }
+
+    public static AveragePooling2D AveragePooling2D(int poolSize, String name) {
+        return new AveragePooling2D(poolSize, poolSize, name);
+    }
+
+    /** Keras's Concatenate() along the last axis; call it on two or more tensors with {@code .on(a, b)}. */
+    public static Concatenate Concatenate() {
+        return new Concatenate(null);
+    }
+
+    public static Concatenate Concatenate(String name) {
+        return new Concatenate(name);
+    }
+
+    /** Keras's layers.concatenate([a, b, ...]) along the last axis. */
+    public static Tensor concatenate(Tensor... inputs) {
+        return new Concatenate(null).on(inputs);
+    }
+
+    /** Keras's Add(); call it on two or more tensors of the same shape with {@code .on(a, b)}. */
+    public static Add Add() {
+        return new Add(null);
+    }
+
+    public static Add Add(String name) {
+        return new Add(name);
+    }
+
+    /** Keras's layers.add([a, b, ...]). */
+    public static Tensor add(Tensor... inputs) {
+        return new Add(null).on(inputs);
+    }
+
+    /** Keras's Reshape(target_shape): the new shape of each example, batch excluded; one -1 may be inferred. */
+    public static Reshape Reshape(long... targetShape) {
+        return new Reshape(targetShape, null);
+    }
+
+    public static Reshape Reshape(long[] targetShape, String name) {
+        return new Reshape(targetShape, name);
+    }
 }

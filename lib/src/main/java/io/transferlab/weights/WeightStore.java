@@ -1,0 +1,159 @@
+package io.transferlab.weights;
+
+import io.transferlab.download.Download;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the published Keras ImageNet weight files are found or fetched. A file is looked up, in order, in
+ * ~/.keras/models (where Keras keeps them, so people who used Keras have them already), in this project's cache
+ * (environment TL_WEIGHTS, else ~/.cache/transferlab/weights), and in the test data beside the project (TL_SHARED).
+ * When missing it is downloaded from Keras's address (or TL_WEIGHTS_URL, a mirror with the same layout) with a
+ * progress line, its MD5 checked where Keras publishes one, and written atomically.
+ */
+public final class WeightStore {
+    private static final String KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/";
+
+    /** A published weights file: its folder under the Keras address, its name and its MD5 (null when unpublished). */
+    public record WeightsFile(String folder, String fileName, String md5) {
+        public String url() {
+            String base = System.getenv("TL_WEIGHTS_URL");
+            String root = base == null || base.isBlank() ? KERAS_URL : (base.endsWith("/") ? base : base + "/");
+            return root + folder + "/" + fileName;
+        }
+    }
+
+    private static final Map<String, WeightsFile> KNOWN = Map.of(
+            "vgg16", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
+            "vgg16_notop", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
+            "inception_v3", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"),
+            "inception_v3_notop", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63"));
+
+    /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
+    private static final Map<String, String> MOBILENET_MD5 = Map.of(
+            "mobilenet_2_5_224_tf_no_top.h5", "f313cee49f5d33dfb06f2b255c4adb64");
+
+    private WeightStore() {
+    }
+
+    /** The file for a model: "vgg16", "inception_v3"; with includeTop or without. */
+    public static WeightsFile file(String model, boolean includeTop) {
+        WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
+        if (f == null) {
+            throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, "
+                    + "inception_v3, and MobileNet / MobileNetV2 through their builders");
+        }
+        return f;
+    }
+
+    /** Keras's MobileNet v1 file for alpha (0.25, 0.5, 0.75, 1.0) and rows (128, 160, 192, 224). */
+    public static WeightsFile mobileNet(double alpha, int rows, boolean includeTop) {
+        String a = switch ((int) Math.round(alpha * 100)) {
+            case 25 -> "2_5";
+            case 50 -> "5_0";
+            case 75 -> "7_5";
+            case 100 -> "1_0";
+            default -> throw new IllegalArgumentException("Keras publishes MobileNet weights for alpha 0.25, 0.5, 0.75, 1.0; got " + alpha);
+        };
+        if (rows != 128 && rows != 160 && rows != 192 && rows != 224) {
+            throw new IllegalArgumentException("Keras publishes MobileNet weights for input sizes 128, 160, 192, 224; got " + rows);
+        }
+        String name = "mobilenet_" + a + "_" + rows + "_tf" + (includeTop ? "" : "_no_top") + ".h5";
+        return new WeightsFile("mobilenet_v1", name, MOBILENET_MD5.get(name));
+    }
+
+    /** Keras's MobileNetV2 file for alpha and rows (96, 128, 160, 192, 224). */
+    public static WeightsFile mobileNetV2(double alpha, int rows, boolean includeTop) {
+        List<Double> alphas = List.of(0.35, 0.5, 0.75, 1.0, 1.3, 1.4);
+        if (alphas.stream().noneMatch(x -> Math.abs(x - alpha) < 1e-9)) {
+            throw new IllegalArgumentException("Keras publishes MobileNetV2 weights for alpha " + alphas + "; got " + alpha);
+        }
+        if (List.of(96, 128, 160, 192, 224).stream().noneMatch(r -> r == rows)) {
+            throw new IllegalArgumentException("Keras publishes MobileNetV2 weights for input sizes 96, 128, 160, 192, 224; got " + rows);
+        }
+        String name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows + (includeTop ? "" : "_no_top") + ".h5";
+        return new WeightsFile("mobilenet_v2", name, null);
+    }
+
+    /** The project's weights cache folder. */
+    public static Path cacheDir() {
+        String env = System.getenv("TL_WEIGHTS");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "transferlab", "weights");
+    }
+
+    /** Places a file is looked for, in order. */
+    public static List<Path> candidates(WeightsFile f) {
+        List<Path> c = new ArrayList<>();
+        c.add(Path.of(System.getProperty("user.home"), ".keras", "models", f.fileName()));
+        c.add(cacheDir().resolve(f.fileName()));
+        String shared = System.getenv("TL_SHARED");
+        if (shared != null && !shared.isBlank()) {
+            c.add(Path.of(shared, "weights", f.fileName()));
+        }
+        return c;
+    }
+
+    /** The local copy, or null when there is none. */
+    public static Path find(WeightsFile f) {
+        for (Path p : candidates(f)) {
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * For notebooks that must run anywhere: the path of the file (as a string for a builder's weights(...)), found
+     * locally or, in full mode, downloaded; or null, after printing a note that the model will run with random
+     * weights and how to get the real ones. Quick mode never downloads.
+     */
+    public static String pathOrNote(WeightsFile f) {
+        Path local = find(f);
+        if (local != null) {
+            System.out.println("ImageNet weights: " + local);
+            return local.toString();
+        }
+        if (!io.transferlab.runtime.Mode.quick()) {
+            try {
+                return fetch(f).toString();
+            } catch (RuntimeException e) {
+                System.out.println("Download failed: " + e.getMessage().lines().findFirst().orElse(""));
+            }
+        }
+        System.out.println("NOTE: ImageNet weights " + f.fileName() + " are not on this machine"
+                + (io.transferlab.runtime.Mode.quick() ? " (quick mode does not download)" : "")
+                + ", so this run uses RANDOM weights: the figures below show the mechanics, not what transfer learning "
+                + "achieves. Put the file in " + cacheDir() + " or ~/.keras/models (from " + f.url() + ") and rerun.");
+        return null;
+    }
+
+    /**
+     * The local copy, downloading it into the cache when missing. Offline, the error names the file, where to
+     * put it and the address to get it from.
+     */
+    public static Path fetch(WeightsFile f) {
+        Path local = find(f);
+        try {
+            if (local != null) {
+                if (f.md5() != null && !Download.verified(local, Download.Checksum.md5(f.md5()))) {
+                    throw new WeightsFileException(local + " does not have the MD5 Keras publishes for " + f.fileName()
+                            + " (" + f.md5() + "): it is truncated or another file. Delete it; it will be downloaded again.");
+                }
+                return local;
+            }
+            return Download.fetch(f.url(), cacheDir().resolve(f.fileName()),
+                    f.md5() == null ? null : Download.Checksum.md5(f.md5()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("ImageNet weights " + f.fileName() + " are not on this machine and could not be "
+                    + "downloaded: " + e.getMessage() + "\nPut the file in " + cacheDir() + " (or ~/.keras/models); it is at "
+                    + f.url(), e);
+        }
+    }
+}
