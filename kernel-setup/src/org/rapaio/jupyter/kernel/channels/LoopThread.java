@@ -85,7 +85,10 @@ public final class LoopThread extends Thread {
                         break; // socket closed under us during shutdown
                     }
                     failures++;
-                    LOGGER.log(Level.SEVERE, getName() + ": loop iteration failed (" + failures + " in a row)", e);
+                    // the kernel's log format prints no stack traces: put the cause in the message
+                    StackTraceElement[] at = e.getStackTrace();
+                    LOGGER.log(Level.SEVERE, getName() + ": loop iteration failed (" + failures + " in a row): " + e
+                            + (at.length > 0 ? " at " + at[0] : ""), e);
                     if (failures >= MAX_FAILURES_IN_A_ROW) {
                         LOGGER.severe(getName() + ": too many failures, loop stops");
                         break;

@@ -313,25 +313,48 @@ public final class ImageFolder implements Dataset {
         }
         return new Iterator<>() {
             private int next;
+            private java.util.concurrent.CompletableFuture<Batch> ahead = schedule();
 
-            @Override
-            public boolean hasNext() {
-                return next < order.length;
-            }
-
-            @Override
-            public Batch next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
+            /** Starts decoding the next batch in the background, so that it overlaps with the model's work. */
+            private java.util.concurrent.CompletableFuture<Batch> schedule() {
+                if (next >= order.length) {
+                    return null;
                 }
                 int end = Math.min(order.length, next + cfg.batchSize);
                 int[] idx = java.util.Arrays.copyOfRange(order, next, end);
                 long augSeed = cfg.seed * 31L + thisEpoch * 1_000_033L + next;
                 next = end;
-                return load(idx, augSeed);
+                return java.util.concurrent.CompletableFuture.supplyAsync(() -> load(idx, augSeed), LOADER);
+            }
+
+            @Override
+            public boolean hasNext() {
+                return ahead != null;
+            }
+
+            @Override
+            public Batch next() {
+                if (ahead == null) {
+                    throw new NoSuchElementException();
+                }
+                Batch b;
+                try {
+                    b = ahead.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                }
+                ahead = schedule();
+                return b;
             }
         };
     }
+
+    /** One background thread schedules batch loads; each load decodes its images in parallel. */
+    private static final java.util.concurrent.ExecutorService LOADER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "transferlab-image-loader");
+        t.setDaemon(true);
+        return t;
+    });
 
     private Batch load(int[] idx, long augSeed) {
         int h = cfg.height;
