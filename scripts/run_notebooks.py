@@ -125,6 +125,29 @@ def output_texts(out):
             yield html.unescape(TAG.sub("", raw))
 
 
+def coalesce_streams(nb):
+    """Merge consecutive stdout (stderr) outputs of a cell into one.
+
+    The rapaio kernel sends a printf in several stream messages and nbclient keeps
+    each as its own output, which HTML shows as separate lines. Jupyter's own front
+    ends merge them; do the same before saving or exporting."""
+    for cell in nb.cells:
+        outs = cell.get("outputs")
+        if cell.cell_type != "code" or not outs:
+            continue
+        merged = []
+        for out in outs:
+            if (out.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                prev = merged[-1]
+                a, b = prev.get("text", ""), out.get("text", "")
+                prev["text"] = ("".join(a) if isinstance(a, list) else a) + ("".join(b) if isinstance(b, list) else b)
+            else:
+                merged.append(out)
+        cell["outputs"] = merged
+
+
 def find_headline(nb):
     """Last output line that starts with 'Headline:', else metadata transferlab.headline."""
     found = None
@@ -354,6 +377,7 @@ def main():
         kernel_log = Path(tempfile.gettempdir()) / f"run_notebooks-{path.stem}.kernel.log"
         print(f"{label}: executing", flush=True)
         nb, seconds, failure = run_one(path, args, label, kernel_log)
+        coalesce_streams(nb)
         title, summary = title_and_summary(nb, path.stem)
 
         if failure is not None:

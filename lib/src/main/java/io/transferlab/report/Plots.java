@@ -146,6 +146,45 @@ public final class Plots {
         javax.imageio.ImageIO.write(image, "png", file.toFile());
     }
 
+    /**
+     * The wrongly classified examples of an evaluation on an image folder, each with its true class, the predicted
+     * one and the model's output: where the model goes wrong, at a glance.
+     */
+    public static BufferedImage misclassified(Evaluation ev, List<String> classNames, int max) {
+        if (ev.files().isEmpty()) {
+            throw new IllegalArgumentException("This evaluation has no image files (it ran on arrays): evaluate the "
+                    + "model on an ImageFolder to see its mistakes");
+        }
+        int[] wrong = ev.misclassified();
+        List<BufferedImage> images = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        int[] truth = ev.trueClasses();
+        int[] pred = ev.predictedClasses();
+        for (int k = 0; k < wrong.length && images.size() < max; k++) {
+            int i = wrong[k];
+            try {
+                images.add(io.transferlab.data.Images.read(ev.files().get(i)));
+            } catch (IOException e) {
+                continue;
+            }
+            double p = ev.predictions().size(1) == 1 ? ev.predictions().getDouble(i, 0)
+                    : ev.predictions().getDouble(i, pred[i]);
+            captions.add("true: " + classNames.get(truth[i]) + "\npredicted: " + classNames.get(pred[i])
+                    + String.format(" (%.2f)", p));
+        }
+        if (images.isEmpty()) {
+            BufferedImage none = new BufferedImage(360, 40, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = none.createGraphics();
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, 360, 40);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString("No misclassified images among " + ev.size(), 10, 25);
+            g.dispose();
+            return none;
+        }
+        return imageGrid(images, captions, 6, 150);
+    }
+
     /** A grid of images with a caption under each (misclassified examples, augmentation previews). */
     public static BufferedImage imageGrid(List<BufferedImage> images, List<String> captions, int columns, int cell) {
         int n = images.size();
