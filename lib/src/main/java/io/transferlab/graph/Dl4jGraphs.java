@@ -72,7 +72,7 @@ final class Dl4jGraphs {
         } else if (in.rank() == 1) {
             gb.setInputTypes(InputType.feedForward(in.get(0)));
         }
-        addNodes(model, model, gb, vertexOf, true);
+        addNodes(model, model, gb, vertexOf, true, new java.util.HashSet<>());
         String out = vertexOf.get(model.output());
         if (model.loss() != null && !lossInOutputLayer(model)) {
             gb.addLayer("loss", new org.deeplearning4j.nn.conf.layers.LossLayer.Builder(model.loss().dl4j())
@@ -92,8 +92,14 @@ final class Dl4jGraphs {
         return model.output().layer() instanceof io.transferlab.layers.Dense;
     }
 
+    /**
+     * Adds the model's layer calls. {@code gradientFlows} collects the vertices whose output must carry a gradient
+     * because a trainable layer lies at or before them. A frozen layer with no trainable layer before it becomes
+     * DL4J's FrozenLayer (inference mode, and backpropagation stops there: no wasted work); one with trainable
+     * layers before it becomes FrozenLayerWithBackprop (fixed weights, gradient passed through).
+     */
     private static void addNodes(Model model, Model root, ComputationGraphConfiguration.GraphBuilder gb,
-                                 Map<Tensor, String> vertexOf, boolean parentTrainable) {
+                                 Map<Tensor, String> vertexOf, boolean parentTrainable, java.util.Set<String> gradientFlows) {
         boolean trainable = parentTrainable && model.isTrainable();
         for (Node node : model.graphNodes()) {
             Layer layer = node.layer();
@@ -102,7 +108,7 @@ final class Dl4jGraphs {
             }
             if (layer instanceof Model inner) {
                 vertexOf.put(inner.input(), vertexOf.get(node.inputs().get(0)));
-                addNodes(inner, root, gb, vertexOf, trainable);
+                addNodes(inner, root, gb, vertexOf, trainable, gradientFlows);
                 vertexOf.put(node.output(), vertexOf.get(inner.output()));
                 continue;
             }
@@ -122,13 +128,25 @@ final class Dl4jGraphs {
                 throw new UnsupportedOperationException("Layer '" + name + "' is called " + callsHere
                         + " times in model '" + model.name() + "'; a layer shared within one network cannot run yet");
             }
+            boolean gradientIn = java.util.Arrays.stream(inputs).anyMatch(gradientFlows::contains);
+            boolean learns = trainable && layer.isTrainable() && !layer.weightSpecs().isEmpty();
             if (part instanceof org.deeplearning4j.nn.conf.layers.Layer conf) {
-                boolean frozen = !(trainable && layer.isTrainable());
-                gb.addLayer(name, frozen && !layer.weightSpecs().isEmpty() ? new FrozenLayerWithBackprop(conf) : conf, inputs);
+                // Dropout behaves differently when training, so it must never run in a frozen (inference) wrapper
+                boolean trainingDependent = layer instanceof io.transferlab.layers.Dropout;
+                if (learns || trainingDependent || (gradientIn && layer.weightSpecs().isEmpty())) {
+                    gb.addLayer(name, conf, inputs);
+                } else if (gradientIn) {
+                    gb.addLayer(name, new FrozenLayerWithBackprop(conf), inputs);
+                } else {
+                    gb.addLayer(name, new org.deeplearning4j.nn.conf.layers.misc.FrozenLayer(conf), inputs);
+                }
             } else if (part instanceof GraphVertex vertex) {
-                gb.addVertex(name, vertex, inputs);
+                gb.addVertex(name, gradientIn ? vertex : new org.deeplearning4j.nn.conf.graph.FrozenVertex(vertex), inputs);
             } else {
                 throw new IllegalStateException("Layer '" + name + "' made an unknown DL4J part " + part);
+            }
+            if (learns || gradientIn) {
+                gradientFlows.add(name);
             }
             vertexOf.put(node.output(), name);
         }

@@ -106,9 +106,33 @@ public class KerasBatchNormalization extends BatchNormalization {
             super(conf, dataType);
         }
 
+        /** Whether the last forward pass used batch statistics (training) or the moving ones (inference). */
+        private boolean lastTraining;
+
+        @Override
+        public INDArray activate(boolean training, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            lastTraining = training;
+            return super.activate(training, workspaceMgr);
+        }
+
         @Override
         public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
                 INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            if (!lastTraining) {
+                // A frozen batch norm inside a network that trains layers before it: in inference mode the layer is
+                // the affine map y = x * gamma / sqrt(var + eps) + const per channel, so dx = dy * that factor. (DL4J's
+                // own backprop assumes a training-mode forward pass and fails here.)
+                INDArray gamma = getParam(BatchNormalizationParamInitializer.GAMMA);
+                INDArray var = getParam(BatchNormalizationParamInitializer.GLOBAL_VAR);
+                INDArray factor = gamma.reshape(gamma.length()).div(org.nd4j.linalg.ops.transforms.Transforms.sqrt(
+                        var.reshape(var.length()).add(layerConf().getEps()), true)).castTo(epsilon.dataType());
+                int channelAxis = epsilon.rank() == 4 && layerConf().getCnn2DFormat()
+                        == org.deeplearning4j.nn.conf.CNN2DFormat.NCHW ? 1 : epsilon.rank() - 1;
+                INDArray dx = workspaceMgr.createUninitialized(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD,
+                        epsilon.dataType(), epsilon.shape(), epsilon.ordering());
+                org.nd4j.linalg.factory.Broadcast.mul(epsilon, factor, dx, channelAxis);
+                return new org.nd4j.common.primitives.Pair<>(new org.deeplearning4j.nn.gradient.DefaultGradient(), dx);
+            }
             var result = super.backpropGradient(epsilon, workspaceMgr);
             KerasBatchNormalization c = (KerasBatchNormalization) layerConf();
             zero(c.fixedGamma, BatchNormalizationParamInitializer.GAMMA, result.getFirst());
