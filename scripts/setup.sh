@@ -29,6 +29,9 @@ fi
 
 # --- the library and its dependencies (incremental: Maven skips what is up to date) ---
 say "building lib/ (Maven; the first build downloads about 200 MB of dependencies)"
+# copy-dependencies never removes a jar that the pom no longer asks for: start from an empty folder so that no
+# stale version (two versions of one library on the kernel's class path) survives a dependency change
+rm -rf lib/target/dependency
 mvn -q -B -f lib/pom.xml -DskipTests package dependency:copy-dependencies -DincludeScope=runtime
 
 # --- the kernel ---
