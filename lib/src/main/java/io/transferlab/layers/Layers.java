@@ -187,4 +187,19 @@ public final class Layers {
     public static Reshape Reshape(long[] targetShape, String name) {
         return new Reshape(targetShape, name);
     }
+
+    /** Keras's RandomFlip("horizontal"): training-time augmentation inside the model. */
+    public static RandomAugmentation.RandomFlip RandomFlip(String mode) {
+        return new RandomAugmentation.RandomFlip(mode, null);
+    }
+
+    /** Keras's RandomRotation(factor), factor a fraction of a full turn. */
+    public static RandomAugmentation.RandomRotation RandomRotation(double factor) {
+        return new RandomAugmentation.RandomRotation(factor, null);
+    }
+
+    /** Keras's RandomZoom(factor). */
+    public static RandomAugmentation.RandomZoom RandomZoom(double factor) {
+        return new RandomAugmentation.RandomZoom(factor, null);
+    }
 }

@@ -49,6 +49,8 @@ public final class Trainer {
             System.out.println("Nothing to train: already at epoch " + start + " of " + epochs);
         }
         int steps = train.numBatches();
+        io.transferlab.data.Augmentation augment = inputAugmentation(model);
+        long augmentSeed = 1_000_003L * (start + 1);
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
@@ -64,9 +66,11 @@ public final class Trainer {
                     if (b.size() == 0) {
                         continue;
                     }
-                    INDArray before = net.outputSingle(false, b.x());
+                    INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new java.util.Random(
+                            augmentSeed++));
+                    INDArray before = net.outputSingle(false, x);
                     correct += Loss.correct(before, b.y());
-                    net.fit(new DataSet(b.x(), b.y()));
+                    net.fit(new DataSet(x, b.y()));
                     lossSum += net.score() * b.size();
                     seen += b.size();
                     step++;
@@ -110,6 +114,55 @@ public final class Trainer {
             }
         }
         return history;
+    }
+
+    /**
+     * The model's random augmentation layers (RandomFlip, RandomRotation, RandomZoom) that sit straight after its
+     * input, directly or inside a nested model made only of them; null when there are none.
+     */
+    static io.transferlab.data.Augmentation inputAugmentation(Model model) {
+        List<io.transferlab.layers.RandomAugmentation> found = new ArrayList<>();
+        io.transferlab.layers.Tensor t = model.input();
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (io.transferlab.layers.Node n : model.graphNodes()) {
+                if (n.inputs().size() != 1 || n.inputs().get(0) != t) {
+                    continue;
+                }
+                if (n.layer() instanceof io.transferlab.layers.RandomAugmentation r) {
+                    found.add(r);
+                } else if (n.layer() instanceof Model inner && !inner.layers().isEmpty() && inner.layers().stream()
+                        .allMatch(l -> l instanceof io.transferlab.layers.RandomAugmentation || l instanceof io.transferlab.layers.InputLayer)) {
+                    inner.layers().stream().filter(l -> l instanceof io.transferlab.layers.RandomAugmentation)
+                            .forEach(l -> found.add((io.transferlab.layers.RandomAugmentation) l));
+                } else {
+                    continue;
+                }
+                t = n.output();
+                moved = true;
+                break;
+            }
+        }
+        if (found.isEmpty()) {
+            return null;
+        }
+        io.transferlab.data.Augmentation a = io.transferlab.data.Augmentation.create();
+        found.forEach(r -> r.addTo(a));
+        return a;
+    }
+
+    /** Applies an augmentation to every image of an (n, h, w, 3) batch. */
+    static INDArray augmentBatch(io.transferlab.data.Augmentation a, INDArray x, java.util.Random rng) {
+        int n = (int) x.size(0), h = (int) x.size(1), w = (int) x.size(2);
+        int per = h * w * 3;
+        float[] all = x.dup('c').data().asFloat();
+        float[] out = new float[all.length];
+        for (int i = 0; i < n; i++) {
+            float[] img = java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per);
+            System.arraycopy(a.apply(img, h, w, rng), 0, out, i * per, per);
+        }
+        return Nd4j.create(out, x.shape(), 'c');
     }
 
     /** Loss and accuracy over a dataset, in inference mode. */
