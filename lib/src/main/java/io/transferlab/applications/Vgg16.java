@@ -22,6 +22,7 @@ public final class Vgg16 {
     private Shape inputShape;
     private int classes = 1000;
     private String weights;
+    private Tensor inputTensor;
     private String classifierActivation = "softmax";
 
     Vgg16() {
@@ -40,6 +41,16 @@ public final class Vgg16 {
                     + width + ", " + channels + ")");
         }
         this.inputShape = Shape.of(height, width, channels);
+        return this;
+    }
+
+    /**
+     * Keras's input_tensor: build VGG16 on an existing tensor (the output of augmentation layers, say). Its layers
+     * then continue that graph, and the model's input is the Input the tensor comes from.
+     */
+    public Vgg16 inputTensor(Tensor tensor) {
+        this.inputTensor = tensor;
+        this.inputShape = tensor.shape();
         return this;
     }
 
@@ -80,12 +91,20 @@ public final class Vgg16 {
     private Model buildArchitecture() {
         Shape shape = inputShape != null ? inputShape
                 : includeTop ? Shape.of(224, 224, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
-        return Applications.buildChecked("vgg16", shape, this::graph, 32);
+        return inputTensor != null ? graph(shape) : Applications.buildChecked("vgg16", shape, this::graph, 32);
+    }
+
+    /** The Input a tensor is computed from (following first inputs back). */
+    private static Tensor sourceInput(Tensor t) {
+        while (!t.node().inputs().isEmpty()) {
+            t = t.node().inputs().get(0);
+        }
+        return t;
     }
 
     private Model graph(Shape shape) {
-        Tensor input = Layers.Input(shape.dims());
-        Tensor x = input;
+        Tensor input = inputTensor != null ? sourceInput(inputTensor) : Layers.Input(shape.dims());
+        Tensor x = inputTensor != null ? inputTensor : input;
         for (int b = 0; b < BLOCKS.length; b++) {
             for (int c = 1; c <= BLOCKS[b][1]; c++) {
                 x = new Conv2D(BLOCKS[b][0], 3, 3, "block" + (b + 1) + "_conv" + c)

@@ -69,6 +69,22 @@ public final class Datasets {
         return sample();
     }
 
+    /**
+     * TensorFlow's flower photos (5 classes, one folder per class, no train/validation split: use
+     * ImageFolder's validationSplit), from data/downloads/flower_photos (data/download.sh flowers); else a generated
+     * sample of 5 shape classes, with a note that says so. The Found's root is the class-folder root.
+     */
+    public static Found flowers() {
+        Path real = downloads().resolve("flower_photos");
+        if (Files.isDirectory(real.resolve("roses"))) {
+            return new Found(real, true, "flower_photos at " + real);
+        }
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "transferlab", "sample5");
+        SampleImages.generate(dir, SampleImages.FIVE_CLASSES, 40, 0, 0, 160, 11);
+        return new Found(dir.resolve("train"), false, "NOTE: flower_photos not found, using a generated sample of 5 "
+                + "shape classes (40 images each) at " + dir + ". Run data/download.sh flowers for the real photos.");
+    }
+
     /** The generated sample (circles vs stripes). */
     public static Found sample() {
         Path dir = Path.of(System.getProperty("user.home"), ".cache", "transferlab", "sample");

@@ -75,6 +75,8 @@ public final class ImageFolder implements Dataset {
         private Augmentation augmentation;
         private Images.Interpolation interpolation = Images.Interpolation.NEAREST;
         private List<String> classes;
+        private double validationSplit;
+        private boolean validationSubset;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -135,6 +137,23 @@ public final class ImageFolder implements Dataset {
 
         public Builder interpolation(Images.Interpolation mode) {
             this.interpolation = mode;
+            return this;
+        }
+
+        /**
+         * Keras's validation_split and subset: holds out a fraction of each class ("validation") or keeps the rest
+         * ("training"). The split is drawn with the seed, so the two subsets of the same folder and seed never
+         * overlap and together give every image.
+         */
+        public Builder validationSplit(double fraction, String subset) {
+            if (!(fraction > 0 && fraction < 1)) {
+                throw new IllegalArgumentException("validationSplit must be in (0, 1), got " + fraction);
+            }
+            if (!subset.equals("training") && !subset.equals("validation")) {
+                throw new IllegalArgumentException("subset must be \"training\" or \"validation\", got \"" + subset + "\"");
+            }
+            this.validationSplit = fraction;
+            this.validationSubset = subset.equals("validation");
             return this;
         }
 
@@ -203,6 +222,13 @@ public final class ImageFolder implements Dataset {
                 throw new IllegalArgumentException("Class folder " + dir.resolve(classes.get(c))
                         + " has no readable images (" + images.size() + " image files, "
                         + candidates.size() + " files)");
+            }
+            if (b.validationSplit > 0) {
+                List<Path> shuffled = new ArrayList<>(ok);
+                Collections.shuffle(shuffled, new Random(b.seed * 7919L + c));
+                int held = (int) Math.round(b.validationSplit * ok.size());
+                ok = (b.validationSubset ? shuffled.subList(0, held) : shuffled.subList(held, shuffled.size()))
+                        .stream().sorted().toList();
             }
             int n = Math.min(ok.size(), b.limitPerClass);
             for (int i = 0; i < n; i++) {

@@ -21,13 +21,27 @@ import java.util.Random;
  */
 public final class SampleImages {
     public static final List<String> CLASSES = List.of("circles", "stripes");
+    /** The five classes of the larger sample (a stand-in for the five flower classes). */
+    public static final List<String> FIVE_CLASSES = List.of("circles", "stripes", "squares", "triangles", "crosses");
 
     private SampleImages() {
     }
 
     /** Writes (or reuses, if complete) the sample under dir: dir/{train,validation,test}/{circles,stripes}/*.jpg. */
     public static Path generate(Path dir, int trainPerClass, int valPerClass, int testPerClass, int size, long seed) {
-        Path marker = dir.resolve(".complete-" + trainPerClass + "-" + valPerClass + "-" + testPerClass + "-" + size + "-" + seed);
+        return generate(dir, CLASSES, trainPerClass, valPerClass, testPerClass, size, seed);
+    }
+
+    /** The same with the given classes, any of {@link #FIVE_CLASSES}. */
+    public static Path generate(Path dir, List<String> classes, int trainPerClass, int valPerClass, int testPerClass,
+                                int size, long seed) {
+        for (String c : classes) {
+            if (!FIVE_CLASSES.contains(c)) {
+                throw new IllegalArgumentException("Unknown sample class '" + c + "'; known: " + FIVE_CLASSES);
+            }
+        }
+        Path marker = dir.resolve(".complete-" + classes.size() + "-" + trainPerClass + "-" + valPerClass + "-"
+                + testPerClass + "-" + size + "-" + seed);
         if (Files.exists(marker)) {
             return dir;
         }
@@ -36,14 +50,14 @@ public final class SampleImages {
             int[] counts = {trainPerClass, valPerClass, testPerClass};
             String[] splits = {"train", "validation", "test"};
             for (int s = 0; s < 3; s++) {
-                for (int c = 0; c < CLASSES.size(); c++) {
-                    Path folder = dir.resolve(splits[s]).resolve(CLASSES.get(c));
+                for (int c = 0; c < classes.size(); c++) {
+                    Path folder = dir.resolve(splits[s]).resolve(classes.get(c));
                     Files.createDirectories(folder);
                     for (int i = 0; i < counts[s]; i++) {
-                        BufferedImage img = draw(c, size, rng);
+                        BufferedImage img = draw(FIVE_CLASSES.indexOf(classes.get(c)), size, rng);
                         Path tmp = folder.resolve("." + i + ".tmp");
                         ImageIO.write(img, "jpg", tmp.toFile());
-                        Files.move(tmp, folder.resolve(CLASSES.get(c) + "." + i + ".jpg"),
+                        Files.move(tmp, folder.resolve(classes.get(c) + "." + i + ".jpg"),
                                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
@@ -73,6 +87,22 @@ public final class SampleImages {
                 int r = size / 8 + rng.nextInt(size / 4);
                 g.fillOval(rng.nextInt(size - r), rng.nextInt(size - r), r, r);
             }
+        } else if (cls == 2) {
+            int n = 1 + rng.nextInt(3);
+            for (int k = 0; k < n; k++) {
+                int r = size / 8 + rng.nextInt(size / 4);
+                g.fillRect(rng.nextInt(size - r), rng.nextInt(size - r), r, r);
+            }
+        } else if (cls == 3) {
+            int r = size / 4 + rng.nextInt(size / 3);
+            int x0 = rng.nextInt(size - r), y0 = rng.nextInt(size - r);
+            g.fillPolygon(new int[]{x0, x0 + r, x0 + r / 2}, new int[]{y0 + r, y0 + r, y0}, 3);
+        } else if (cls == 4) {
+            int r = size / 4 + rng.nextInt(size / 3);
+            int w = 3 + rng.nextInt(size / 16);
+            int cx = r / 2 + rng.nextInt(size - r), cy = r / 2 + rng.nextInt(size - r);
+            g.fillRect(cx - r / 2, cy - w / 2, r, w);
+            g.fillRect(cx - w / 2, cy - r / 2, w, r);
         } else {
             int w = 3 + rng.nextInt(size / 12);
             g.setStroke(new BasicStroke(w));

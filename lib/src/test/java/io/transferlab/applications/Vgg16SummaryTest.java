@@ -135,4 +135,28 @@ class Vgg16SummaryTest {
     void wrongChannelCountIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> Applications.vgg16().inputShape(224, 224, 1));
     }
+
+    /** Tutorial 3's first form: augmentation layers, then VGG16 built on their output (Keras's input_tensor). */
+    @Test
+    void vgg16OnAnInputTensorContinuesTheGraph() {
+        var augmentation = Sequential.withInput(256, 256, 3);
+        augmentation.add(RandomFlip("horizontal"));
+        augmentation.add(RandomRotation(0.1));
+        augmentation.add(RandomZoom(0.2));
+        Tensor inputs = Input(256, 256, 3);
+        Model base = Applications.vgg16().includeTop(false).inputTensor(augmentation.on(inputs)).build();
+        Tensor x = Flatten().on(base.output());
+        x = Dense(4096, "relu").on(x);
+        x = Dense(4096, "relu").on(x);
+        Model model = Model.of(inputs, Dense(5, "softmax").on(x));
+        assertEquals(165_738_309L, model.countParams());
+        assertTrue(model.summaryText().contains("(Sequential)"), model.summaryText());
+        assertEquals("block1_conv1", base.getLayer(2).name(), "input, augmentation block, then VGG16's layers");
+        base.freeze();
+        assertEquals(151_023_621L, model.trainableParams());
+        base.unfreeze();
+        base.freeze(0, 15);
+        assertEquals(158_103_045L, model.trainableParams());
+        assertEquals(7_635_264L, model.nonTrainableParams());
+    }
 }

@@ -187,4 +187,20 @@ class ImageFolderTest {
         assertEquals(100, turned[(4 * n + 4) * 3], 1e-3, "the centre stays the centre");
         assertThrows(IllegalArgumentException.class, () -> Augmentation.create().rotation(2));
     }
+
+    @Test
+    void validationSplitGivesDisjointSubsetsCoveringEveryImage() throws Exception {
+        Path root = SampleImages.generate(tmp.resolve("five"), SampleImages.FIVE_CLASSES, 10, 0, 0, 32, 2).resolve("train");
+        ImageFolder tr = ImageFolder.at(root).targetSize(8, 8).validationSplit(0.2, "training").seed(5).build();
+        ImageFolder va = ImageFolder.at(root).targetSize(8, 8).validationSplit(0.2, "validation").seed(5).build();
+        assertEquals(SampleImages.FIVE_CLASSES.stream().sorted().toList(), tr.classes());
+        assertEquals(40, tr.size());
+        assertEquals(10, va.size());
+        var all = new java.util.HashSet<>(tr.files());
+        for (Path p : va.files()) {
+            assertTrue(all.add(p), "validation image also in training: " + p);
+        }
+        assertEquals(50, all.size());
+        assertThrows(IllegalArgumentException.class, () -> ImageFolder.at(root).validationSplit(0.2, "test"));
+    }
 }

@@ -1,0 +1,180 @@
+package io.transferlab.bench;
+
+import io.transferlab.applications.Applications;
+import io.transferlab.data.ImageFolder;
+import io.transferlab.graph.Model;
+import io.transferlab.layers.Dense;
+import io.transferlab.layers.Dropout;
+import io.transferlab.layers.Tensor;
+import io.transferlab.runtime.Backend;
+import io.transferlab.train.Optimizer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.transferlab.layers.Layers.Input;
+
+/**
+ * The project side of bench/run.sh: a worker that sets up one workload, then runs one timed round per request,
+ * so that the driver can interleave its rounds with the peer's (PyTorch) on a shared machine.
+ *
+ * <p>Protocol (stdin, one command per line; answers are the stdout lines starting with {@code @@}, everything else
+ * on stdout/stderr is log): {@code round} runs one round and answers {@code @@ ok SECONDS ITEMS};
+ * {@code check} answers {@code @@ ok CHECKSUM}; {@code mem} answers {@code @@ ok VmHWM_KB}; {@code quit}.
+ *
+ * <p>Workloads (first argument): {@code vgg} (our VGG16 conv base, 150x150, batch 20), {@code vgg-plain} (a plain
+ * DL4J VGG16 conv base: NHWC ConvolutionLayer/SubsamplingLayer in a MultiLayerNetwork, the reference FINDINGS.md
+ * measured), {@code inception} (InceptionV3 up to mixed7, 150x150, batch 20), {@code mobilenet} (MobileNet
+ * alpha 1.0, 224x224, batch 20), {@code head} (one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid) on
+ * 2000 x 8192 random features, batch 20, RMSprop, through Model.fit), {@code pipeline} (decode+resize JPEGs to
+ * 150x150 through ImageFolder; second argument the train folder, third the number of images per round).
+ */
+public final class Benchmark {
+    private static final int BATCH = 20;
+
+    private interface Round {
+        /** Runs once; returns the number of items (images, examples) it processed. */
+        long run() throws Exception;
+    }
+
+    private Benchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Backend.init();
+        String workload = args[0];
+        INDArray[] last = new INDArray[1];
+        Round round = switch (workload) {
+            case "vgg" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150, last);
+            case "vgg-plain" -> plainVgg(last);
+            case "inception" -> forward(Applications.inceptionV3().includeTop(false).inputShape(150, 150, 3).build()
+                    .upTo("mixed7"), 150, last);
+            case "mobilenet" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false).inputShape(224, 224, 3)
+                    .build(), 224, last);
+            case "head" -> head();
+            case "pipeline" -> pipeline(Path.of(args[1]), Integer.parseInt(args[2]));
+            default -> throw new IllegalArgumentException("unknown workload " + workload);
+        };
+        System.err.println("benchmark worker " + workload + ": " + Backend.describe());
+        answer("ready");
+        var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            switch (line.trim()) {
+                case "round" -> {
+                    long t0 = System.nanoTime();
+                    long items = round.run();
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    answer(String.format(java.util.Locale.ROOT, "%.6f %d", s, items));
+                }
+                case "check" -> answer(last[0] == null ? "nan"
+                        : String.format(java.util.Locale.ROOT, "%.6g", last[0].sumNumber().doubleValue()));
+                case "mem" -> answer(String.valueOf(vmHwmKb()));
+                case "quit" -> {
+                    answer("bye");
+                    System.exit(0);
+                }
+                default -> answer("error unknown command " + line);
+            }
+        }
+    }
+
+    private static void answer(String s) {
+        System.out.println("@@ ok " + s);
+        System.out.flush();
+    }
+
+    /** The same fixed input every round (seeded), channels-last, as Model.predict takes it. */
+    private static INDArray input(int size) {
+        Nd4j.getRandom().setSeed(123);
+        return Nd4j.rand(DataType.FLOAT, BATCH, size, size, 3).muli(255);
+    }
+
+    private static Round forward(Model model, int size, INDArray[] last) {
+        var net = model.network();
+        INDArray x = input(size);
+        return () -> {
+            last[0] = net.outputSingle(false, x);
+            return BATCH;
+        };
+    }
+
+    /** VGG16's conv base written directly against DL4J, NHWC, explicit padding: the reference in FINDINGS.md. */
+    private static Round plainVgg(INDArray[] last) {
+        int[][] blocks = {{64, 2}, {128, 2}, {256, 3}, {512, 3}, {512, 3}};
+        var lb = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).seed(42).list();
+        long nIn = 3;
+        for (int[] b : blocks) {
+            for (int c = 0; c < b[1]; c++) {
+                lb.layer(new ConvolutionLayer.Builder(3, 3).nIn(nIn).nOut(b[0]).padding(1, 1)
+                        .dataFormat(CNN2DFormat.NHWC).activation(Activation.RELU).build());
+                nIn = b[0];
+            }
+            lb.layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+                    .dataFormat(CNN2DFormat.NHWC).build());
+        }
+        lb.setInputType(InputType.convolutional(150, 150, 3, CNN2DFormat.NHWC));
+        var net = new MultiLayerNetwork(lb.build());
+        net.init();
+        INDArray x = input(150);
+        return () -> {
+            last[0] = net.output(x, false);
+            return BATCH;
+        };
+    }
+
+    private static Round head() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2000, 8192);
+        INDArray y = Nd4j.rand(DataType.FLOAT, 2000, 1).gt(0.5).castTo(DataType.FLOAT);
+        Tensor in = Input(8192);
+        Tensor h = new Dense(256, "relu", "fc").on(in);
+        h = new Dropout(0.5, "dropout").on(h);
+        Tensor out = new Dense(1, "sigmoid", "out").on(h);
+        Model m = Model.of("head", in, out);
+        m.compile(Optimizer.RMSprop(2e-5), "binary_crossentropy", "accuracy");
+        return () -> {
+            m.fit(x, y, 1, BATCH, null, null);
+            return 2000;
+        };
+    }
+
+    /** The first perRound/2 images of each class, decoded and resized every round (the files stay in the page cache). */
+    private static Round pipeline(Path train, int perRound) {
+        var folder = ImageFolder.at(train).targetSize(150, 150).batchSize(BATCH).shuffle(false)
+                .limitPerClass(Math.max(1, perRound / 2)).build();
+        return () -> {
+            long n = 0;
+            for (var b : folder) {
+                n += b.size();
+            }
+            return n;
+        };
+    }
+
+    private static long vmHwmKb() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmHWM:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        return -1;
+    }
+}
