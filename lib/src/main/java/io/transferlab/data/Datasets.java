@@ -85,6 +85,21 @@ public final class Datasets {
                 + "shape classes (40 images each) at " + dir + ". Run data/download.sh flowers for the real photos.");
     }
 
+    /**
+     * CIFAR-10 as class folders (train/, test/; 32x32 PNGs), from data/downloads/cifar10 (data/download.sh cifar10);
+     * else a generated sample of 5 shape classes at 32x32, with a note that says so.
+     */
+    public static Found cifar10() {
+        Path real = downloads().resolve("cifar10");
+        if (Files.isDirectory(real.resolve("train")) && Files.isDirectory(real.resolve("test"))) {
+            return new Found(real, true, "CIFAR-10 at " + real);
+        }
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "transferlab", "sample5-32");
+        SampleImages.generate(dir, SampleImages.FIVE_CLASSES, 60, 20, 20, 32, 13);
+        return new Found(dir, false, "NOTE: CIFAR-10 not found, using a generated sample of 5 shape classes at 32x32 "
+                + "(60 training images each) at " + dir + ". Run data/download.sh cifar10 for the real dataset.");
+    }
+
     /** The generated sample (circles vs stripes). */
     public static Found sample() {
         Path dir = Path.of(System.getProperty("user.home"), ".cache", "transferlab", "sample");

@@ -42,6 +42,16 @@ public final class ModelCheckpoint implements Callback {
         return this;
     }
 
+    /** Deletes the checkpoint folder, to start training afresh. Returns this checkpoint. */
+    public ModelCheckpoint clear() {
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete the checkpoint folder " + dir, e);
+        }
+        return this;
+    }
+
     public Path directory() {
         return dir;
     }

@@ -147,4 +147,16 @@ class TrainingTest {
         assertEquals(0.5, ((org.deeplearning4j.nn.conf.dropout.Dropout) d.getIDropout()).getP(), 1e-12);
         assertThrows(IllegalStateException.class, () -> head().fit(clouds(10, 1)[0], clouds(10, 1)[1], 1, 5, null, null));
     }
+
+    @Test
+    void monitorWritesCurvesAndScalarsEveryEpoch() throws Exception {
+        INDArray[] tr = clouds(60, 6);
+        Model m = head();
+        m.compile(Optimizer.RMSprop(), "binary_crossentropy");
+        TrainingMonitor monitor = new TrainingMonitor(tmp.resolve("logs"));
+        m.fit(tr[0], tr[1], 2, 20, tr[0], tr[1], monitor);
+        assertEquals(2, History.fromCsv(monitor.scalars()).size());
+        var png = javax.imageio.ImageIO.read(monitor.curves().toFile());
+        assertTrue(png.getWidth() > 500 && png.getHeight() > 200);
+    }
 }
