@@ -11,6 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fit and evaluate loops behind {@link Model#fit} and {@link Model#evaluate}: Keras-like progress lines per
@@ -50,6 +51,8 @@ public final class Trainer {
         }
         int steps = train.numBatches();
         io.transferlab.data.Augmentation augment = inputAugmentation(model);
+        TrainingAccuracy accuracy = new TrainingAccuracy(net);
+        net.addListeners(accuracy);
         long augmentSeed = 1_000_003L * (start + 1);
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
@@ -68,9 +71,14 @@ public final class Trainer {
                     }
                     INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new java.util.Random(
                             augmentSeed++));
-                    INDArray before = net.outputSingle(false, x);
-                    correct += Loss.correct(before, b.y());
+                    accuracy.labels = b.y();
+                    accuracy.correct = -1;
                     net.fit(new DataSet(x, b.y()));
+                    if (accuracy.correct < 0) {
+                        // the listener saw no forward pass (should not happen): measure separately
+                        accuracy.correct = Loss.correct(net.outputSingle(false, x), b.y());
+                    }
+                    correct += accuracy.correct;
                     lossSum += net.score() * b.size();
                     seen += b.size();
                     step++;
@@ -108,6 +116,9 @@ public final class Trainer {
             System.out.println("Training interrupted after " + history.size() + " complete epoch(s); the running epoch was "
                     + "dropped. Completed epochs are kept (and checkpointed, with a ModelCheckpoint).");
         } finally {
+            java.util.List<org.deeplearning4j.optimize.api.TrainingListener> keep = new ArrayList<>(net.getListeners());
+            keep.remove(accuracy);
+            net.setListeners(keep);
             model.syncWeights();
             for (Callback cb : callbacks) {
                 cb.onTrainEnd(ctx);
@@ -163,6 +174,46 @@ public final class Trainer {
             System.arraycopy(a.apply(img, h, w, rng), 0, out, i * per, per);
         }
         return Nd4j.create(out, x.shape(), 'c');
+    }
+
+    /**
+     * Training accuracy as Keras reports it, from the forward pass of the training step itself (dropout active),
+     * at no extra cost: DL4J hands the activations to listeners; the output layer's own activation is not among
+     * them, so it is computed here from its input and weights (one small matrix product).
+     */
+    static final class TrainingAccuracy extends org.deeplearning4j.optimize.api.BaseTrainingListener {
+        private final String outputName;
+        private final String outputInput;
+        private final boolean outputLayerHasWeights;
+        INDArray labels;
+        long correct;
+
+        TrainingAccuracy(ComputationGraph net) {
+            outputName = net.getConfiguration().getNetworkOutputs().get(0);
+            outputInput = net.getConfiguration().getVertexInputs().get(outputName).get(0);
+            outputLayerHasWeights = net.getLayer(outputName) instanceof org.deeplearning4j.nn.layers.BaseOutputLayer<?>;
+        }
+
+        @Override
+        public void onForwardPass(org.deeplearning4j.nn.api.Model m, Map<String, INDArray> activations) {
+            INDArray in = activations.get(outputInput);
+            if (in == null || labels == null) {
+                return;
+            }
+            INDArray probs;
+            if (outputLayerHasWeights) {
+                var out = (org.deeplearning4j.nn.layers.BaseOutputLayer<?>) ((ComputationGraph) m).getLayer(outputName);
+                INDArray z = in.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).mmul(out.getParam("W"));
+                INDArray bias = out.getParam("b");
+                if (bias != null) {
+                    z.addiRowVector(bias.reshape(bias.length()));
+                }
+                probs = out.layerConf().getActivationFn().getActivation(z, false);
+            } else {
+                probs = in;
+            }
+            correct = Loss.correct(probs, labels);
+        }
     }
 
     /** Loss and accuracy over a dataset, in inference mode. */

@@ -159,4 +159,23 @@ class TrainingTest {
         var png = javax.imageio.ImageIO.read(monitor.curves().toFile());
         assertTrue(png.getWidth() > 500 && png.getHeight() > 200);
     }
+
+    /** Training accuracy comes from the training step's own forward pass: with frozen weights it equals evaluate(). */
+    @Test
+    void trainingAccuracyIsMeasuredOnTheTrainingForwardPass() {
+        INDArray[] tr = clouds(100, 9);
+        for (String act : new String[]{"sigmoid", "softmax"}) {
+            Model m = act.equals("sigmoid") ? head() : Sequential.withInput(20).add(Dense(8, "relu")).add(Dense(2, "softmax"));
+            INDArray y = tr[1];
+            if (act.equals("softmax")) {
+                y = Nd4j.zeros(DataType.FLOAT, 100, 2);
+                for (int i = 0; i < 100; i++) {
+                    y.putScalar(i, (int) tr[1].getDouble(i, 0), 1);
+                }
+            }
+            m.compile(Optimizer.SGD(1e-12, 0), act.equals("sigmoid") ? "binary_crossentropy" : "categorical_crossentropy");
+            History h = m.fit(tr[0], y, 1, 10, null, null);
+            assertEquals(m.evaluate(tr[0], y).accuracy(), h.last().accuracy(), 1e-9, act);
+        }
+    }
 }
