@@ -56,16 +56,7 @@ public final class ArrayData implements Dataset {
     public Iterator<Batch> iterator() {
         int n = size();
         int thisEpoch = epoch++;
-        int[] order = IntStream.range(0, n).toArray();
-        if (shuffle) {
-            Random rng = new Random(seed * 1_000_003L + thisEpoch);
-            for (int i = n - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-        }
+        int[] order = Dataset.epochOrder(n, shuffle, seed, thisEpoch);
         return new Iterator<>() {
             private int next;
 

@@ -7,4 +7,22 @@ public interface Dataset extends Iterable<Batch> {
 
     /** Batches per epoch. */
     int numBatches();
+
+    /**
+     * The order of examples in one epoch: 0..n-1, or a shuffle drawn from the seed and the epoch number, so that
+     * every epoch differs and a rerun (or a resumed run) repeats them exactly.
+     */
+    static int[] epochOrder(int n, boolean shuffle, long seed, int epoch) {
+        int[] order = java.util.stream.IntStream.range(0, n).toArray();
+        if (shuffle) {
+            java.util.Random rng = new java.util.Random(seed * 1_000_003L + epoch);
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        return order;
+    }
 }

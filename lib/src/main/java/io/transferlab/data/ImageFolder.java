@@ -326,17 +326,8 @@ public final class ImageFolder implements Dataset {
     /** One epoch of batches; each call reshuffles (when shuffling) with the seed and the epoch number. */
     @Override
     public Iterator<Batch> iterator() {
-        int[] order = IntStream.range(0, size()).toArray();
         int thisEpoch = epoch++;
-        if (cfg.shuffle) {
-            Random rng = new Random(cfg.seed * 1_000_003L + thisEpoch);
-            for (int i = order.length - 1; i > 0; i--) {
-                int j = rng.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-        }
+        int[] order = Dataset.epochOrder(size(), cfg.shuffle, cfg.seed, thisEpoch);
         return new Iterator<>() {
             private int next;
             private java.util.concurrent.CompletableFuture<Batch> ahead = schedule();
