@@ -169,6 +169,7 @@ public final class ImageFolder implements Dataset {
     }
 
     private static ImageFolder scan(Builder b) {
+        io.transferlab.runtime.Backend.init();
         Path dir = b.dir;
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("Image folder not found: " + dir.toAbsolutePath()

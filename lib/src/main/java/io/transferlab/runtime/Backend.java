@@ -30,11 +30,28 @@ public final class Backend {
         if (initialized) {
             return;
         }
+        quietLogs();
         if (System.getProperty(HELPERS_DISABLE_PROPERTY) == null) {
             System.setProperty(HELPERS_DISABLE_PROPERTY, String.valueOf(!oneDnnWanted()));
         }
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         initialized = true;
+    }
+
+    /**
+     * ND4J and DL4J log their start-up details and per-layer notes at INFO, which buries a notebook's own output;
+     * keep WARN and above unless the user configured the loggers (or set TL_VERBOSE=1).
+     */
+    private static void quietLogs() {
+        if ("1".equals(System.getenv("TL_VERBOSE"))) {
+            return;
+        }
+        for (String pkg : new String[]{"org.nd4j", "org.deeplearning4j", "io.jhdf", "org.reflections"}) {
+            String key = "org.slf4j.simpleLogger.log." + pkg;
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, "warn");
+            }
+        }
     }
 
     private static boolean oneDnnWanted() {
