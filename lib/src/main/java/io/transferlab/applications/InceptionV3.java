@@ -21,77 +21,30 @@ import io.transferlab.layers.Tensor;
  * concatenate parallel branches. Without the top: 21,802,784 parameters (34,432 non-trainable: the batch-norm
  * moving statistics); with it: 23,851,784.
  */
-public final class InceptionV3 {
-    private boolean includeTop = true;
-    private Shape inputShape;
-    private int classes = 1000;
-    private String weights;
-    private String classifierActivation = "softmax";
-    private String pooling;
-
+public final class InceptionV3 extends ApplicationBuilder<InceptionV3> {
     InceptionV3() {
     }
 
-    /** Keras's include_top (default true): global average pooling and the 1000-class predictions layer. */
-    public InceptionV3 includeTop(boolean value) {
-        this.includeTop = value;
-        return this;
+    @Override
+    protected String kerasName() {
+        return "inception_v3";
     }
 
-    /** Keras's input_shape; without it: 299x299 with the top, any size (at least 75x75) without. */
-    public InceptionV3 inputShape(long height, long width, long channels) {
-        if (channels != 3) {
-            throw new IllegalArgumentException("InceptionV3 takes 3-channel (RGB) images, got input_shape=(" + height
-                    + ", " + width + ", " + channels + ")");
-        }
-        this.inputShape = Shape.of(height, width, channels);
-        return this;
+    @Override
+    protected int defaultSize() {
+        return 299;
     }
 
-    public InceptionV3 classes(int value) {
-        this.classes = value;
-        return this;
-    }
-
-    public InceptionV3 classifierActivation(String value) {
-        this.classifierActivation = value;
-        return this;
-    }
-
-    /** Keras's pooling for the model without top: "avg" or "max" (a flat output), or null (the feature map). */
-    public InceptionV3 pooling(String value) {
-        if (value != null && !value.equals("avg") && !value.equals("max")) {
-            throw new IllegalArgumentException("pooling must be \"avg\", \"max\" or null, got \"" + value + "\"");
-        }
-        this.pooling = value;
-        return this;
-    }
-
-    /**
-     * Keras's weights: null (random initial values, the default here), "imagenet" (the published ImageNet weights,
-     * found locally or downloaded once, see WeightStore), or the path of a Keras HDF5 weights file.
-     */
-    public InceptionV3 weights(String value) {
-        this.weights = value;
-        return this;
-    }
-
+    @Override
     public Model build() {
-        if ("imagenet".equals(weights) && includeTop && (classes != 1000
-                || (inputShape != null && (inputShape.get(0) != 299 || inputShape.get(1) != 299)))) {
-            throw new IllegalArgumentException("With include_top and ImageNet weights, inception_v3 takes 299x299x3 images and has "
-                    + "1000 classes (got input " + inputShape + ", classes " + classes + "). Use includeTop(false) for "
-                    + "other sizes or a new classifier.");
-        }
+        checkImagenetTop();
         Model model = buildArchitecture();
-        Applications.loadWeights(model, weights, "inception_v3", includeTop);
+        Applications.loadWeights(model, weights, kerasName(), includeTop);
         return model;
     }
 
     private Model buildArchitecture() {
-        Shape shape = inputShape != null ? inputShape
-                : includeTop ? Shape.of(299, 299, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
-        return Applications.buildChecked("inception_v3", shape, this::graph, 75);
+        return Applications.buildChecked(kerasName(), shape(), this::graph, 75);
     }
 
     /** Conv2D (no bias) + BatchNormalization (no scale) + ReLU; the ReLU carries the block's name if given. */

@@ -29,37 +29,31 @@ import java.util.Locale;
  * (epsilon 1e-3). Parameters: 4,253,864 at alpha 1.0 with the top, 3,228,864 without; 218,544 at alpha 0.25
  * without the top.
  */
-public final class MobileNet {
+public final class MobileNet extends ApplicationBuilder<MobileNet> {
     /** Pointwise filters (before alpha) and depthwise stride of blocks 1..13. */
     private static final int[][] BLOCKS = {{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1},
             {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}};
 
-    private boolean includeTop = true;
-    private Shape inputShape;
     private double alpha = 1.0;
     private int depthMultiplier = 1;
     private double dropout = 1e-3;
-    private int classes = 1000;
-    private String pooling;
-    private String classifierActivation = "softmax";
-    private String weights;
 
     MobileNet() {
     }
 
-    /** Keras's include_top: keep the classifier on top (default true). */
-    public MobileNet includeTop(boolean value) {
-        this.includeTop = value;
-        return this;
+    @Override
+    protected String kerasName() {
+        return "mobilenet";
     }
 
-    /**
-     * Keras's input_shape=(height, width, channels); without it: 224x224x3 with the top, any size without. At
-     * least 32x32; the ImageNet weights exist for 128, 160, 192 and 224.
-     */
-    public MobileNet inputShape(long height, long width, long channels) {
-        this.inputShape = Applications.imageShape("MobileNet", height, width, channels, 32);
-        return this;
+    @Override
+    protected int defaultSize() {
+        return 224;
+    }
+
+    @Override
+    protected int minSize() {
+        return 32;
     }
 
     /** Keras's alpha, the width multiplier: 0.25, 0.5, 0.75 or 1.0 for the ImageNet weights (default 1.0). */
@@ -86,48 +80,14 @@ public final class MobileNet {
         return this;
     }
 
-    /** Keras's classes: the number of classes of the top (default 1000). */
-    public MobileNet classes(int value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException("classes must be positive, got " + value);
-        }
-        this.classes = value;
-        return this;
-    }
-
-    /** Keras's pooling without the top: null (the 4D feature map, default), "avg" or "max". */
-    public MobileNet pooling(String mode) {
-        this.pooling = Applications.checkPooling(mode);
-        return this;
-    }
-
-    /** Keras's classifier_activation for the top (default softmax). */
-    public MobileNet classifierActivation(String value) {
-        this.classifierActivation = value;
-        return this;
-    }
-
-    /**
-     * Keras's weights: null (random initial values, the default here), "imagenet" (Keras's published ImageNet
-     * weights for this alpha and input size, found locally or downloaded once, see WeightStore), or the path of a
-     * Keras HDF5 weights file.
-     */
-    public MobileNet weights(String value) {
-        this.weights = value == null || value.isBlank() || value.equals("none") ? null : value;
-        return this;
-    }
-
     private long weightRows() {
         Shape s = shape();
         long rows = s.get(0);
         return rows == s.get(1) && (rows == 128 || rows == 160 || rows == 192 || rows == 224) ? rows : 224;
     }
 
-    private Shape shape() {
-        return inputShape != null ? inputShape : includeTop ? Shape.of(224, 224, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
-    }
-
     /** Builds the model, with random weights unless {@link #weights(String)} was given. */
+    @Override
     public Model build() {
         Shape shape = shape();
         boolean imagenet = "imagenet".equals(weights);

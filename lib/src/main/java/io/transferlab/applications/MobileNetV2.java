@@ -28,36 +28,30 @@ import java.util.Locale;
  * epsilon 1e-3 and momentum 0.999; activations are ReLU 6. Parameters at alpha 1.0: 3,538,984 with the top,
  * 2,257,984 without.
  */
-public final class MobileNetV2 {
+public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
     /** Output filters (before alpha), stride and expansion of blocks 0..16. */
     private static final int[][] BLOCKS = {{16, 1, 1}, {24, 2, 6}, {24, 1, 6}, {32, 2, 6}, {32, 1, 6}, {32, 1, 6},
             {64, 2, 6}, {64, 1, 6}, {64, 1, 6}, {64, 1, 6}, {96, 1, 6}, {96, 1, 6}, {96, 1, 6}, {160, 2, 6},
             {160, 1, 6}, {160, 1, 6}, {320, 1, 6}};
 
-    private boolean includeTop = true;
-    private Shape inputShape;
     private double alpha = 1.0;
-    private int classes = 1000;
-    private String pooling;
-    private String classifierActivation = "softmax";
-    private String weights;
 
     MobileNetV2() {
     }
 
-    /** Keras's include_top: keep the classifier on top (default true). */
-    public MobileNetV2 includeTop(boolean value) {
-        this.includeTop = value;
-        return this;
+    @Override
+    protected String kerasName() {
+        return "mobilenet_v2";
     }
 
-    /**
-     * Keras's input_shape=(height, width, channels); without it: 224x224x3 with the top, any size without. At
-     * least 32x32; the ImageNet weights exist for 96, 128, 160, 192 and 224.
-     */
-    public MobileNetV2 inputShape(long height, long width, long channels) {
-        this.inputShape = Applications.imageShape("MobileNetV2", height, width, channels, 32);
-        return this;
+    @Override
+    protected int defaultSize() {
+        return 224;
+    }
+
+    @Override
+    protected int minSize() {
+        return 32;
     }
 
     /** Keras's alpha, the width multiplier: 0.35, 0.5, 0.75, 1.0, 1.3 or 1.4 for the ImageNet weights (default 1.0). */
@@ -69,48 +63,14 @@ public final class MobileNetV2 {
         return this;
     }
 
-    /** Keras's classes: the number of classes of the top (default 1000). */
-    public MobileNetV2 classes(int value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException("classes must be positive, got " + value);
-        }
-        this.classes = value;
-        return this;
-    }
-
-    /** Keras's pooling without the top: null (the 4D feature map, default), "avg" or "max". */
-    public MobileNetV2 pooling(String mode) {
-        this.pooling = Applications.checkPooling(mode);
-        return this;
-    }
-
-    /** Keras's classifier_activation for the top (default softmax). */
-    public MobileNetV2 classifierActivation(String value) {
-        this.classifierActivation = value;
-        return this;
-    }
-
-    /**
-     * Keras's weights: null (random initial values, the default here), "imagenet" (Keras's published ImageNet
-     * weights for this alpha and input size, found locally or downloaded once, see WeightStore), or the path of a
-     * Keras HDF5 weights file.
-     */
-    public MobileNetV2 weights(String value) {
-        this.weights = value == null || value.isBlank() || value.equals("none") ? null : value;
-        return this;
-    }
-
     private long weightRows() {
         Shape s = shape();
         long rows = s.get(0);
         return rows == s.get(1) && (rows == 96 || rows == 128 || rows == 160 || rows == 192 || rows == 224) ? rows : 224;
     }
 
-    private Shape shape() {
-        return inputShape != null ? inputShape : includeTop ? Shape.of(224, 224, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
-    }
-
     /** Builds the model, with random weights unless {@link #weights(String)} was given. */
+    @Override
     public Model build() {
         Shape shape = shape();
         boolean imagenet = "imagenet".equals(weights);

@@ -14,34 +14,13 @@ import io.transferlab.layers.Tensor;
  * (block1_conv1 ... block5_conv3), each closed by a 2x2 max pooling (block1_pool ... block5_pool), and, with the
  * top, flatten, fc1 (4096), fc2 (4096) and predictions (softmax over the classes).
  */
-public final class Vgg16 {
+public final class Vgg16 extends ApplicationBuilder<Vgg16> {
     /** Filters per block and convolutions per block. */
     private static final int[][] BLOCKS = {{64, 2}, {128, 2}, {256, 3}, {512, 3}, {512, 3}};
 
-    private boolean includeTop = true;
-    private Shape inputShape;
-    private int classes = 1000;
-    private String weights;
     private Tensor inputTensor;
-    private String classifierActivation = "softmax";
 
     Vgg16() {
-    }
-
-    /** Keras's include_top: keep the three dense layers that classify ImageNet's 1000 classes (default true). */
-    public Vgg16 includeTop(boolean value) {
-        this.includeTop = value;
-        return this;
-    }
-
-    /** Keras's input_shape=(height, width, channels); without it: 224x224 with the top, any size without. */
-    public Vgg16 inputShape(long height, long width, long channels) {
-        if (channels != 3) {
-            throw new IllegalArgumentException("VGG16 takes 3-channel (RGB) images, got input_shape=(" + height + ", "
-                    + width + ", " + channels + ")");
-        }
-        this.inputShape = Shape.of(height, width, channels);
-        return this;
     }
 
     /**
@@ -54,43 +33,26 @@ public final class Vgg16 {
         return this;
     }
 
-    /** Keras's classes: the size of the predictions layer when the top is included (default 1000). */
-    public Vgg16 classes(int value) {
-        this.classes = value;
-        return this;
+    @Override
+    protected String kerasName() {
+        return "vgg16";
     }
 
-    /** Keras's classifier_activation for the predictions layer (default softmax). */
-    public Vgg16 classifierActivation(String value) {
-        this.classifierActivation = value;
-        return this;
+    @Override
+    protected int defaultSize() {
+        return 224;
     }
 
-    /** Builds the model (random initial weights). */
-    /**
-     * Keras's weights: null (random initial values, the default here), "imagenet" (the published ImageNet weights,
-     * found locally or downloaded once, see WeightStore), or the path of a Keras HDF5 weights file.
-     */
-    public Vgg16 weights(String value) {
-        this.weights = value;
-        return this;
-    }
-
+    @Override
     public Model build() {
-        if ("imagenet".equals(weights) && includeTop && (classes != 1000
-                || (inputShape != null && (inputShape.get(0) != 224 || inputShape.get(1) != 224)))) {
-            throw new IllegalArgumentException("With include_top and ImageNet weights, vgg16 takes 224x224x3 images and has "
-                    + "1000 classes (got input " + inputShape + ", classes " + classes + "). Use includeTop(false) for "
-                    + "other sizes or a new classifier.");
-        }
+        checkImagenetTop();
         Model model = buildArchitecture();
-        Applications.loadWeights(model, weights, "vgg16", includeTop);
+        Applications.loadWeights(model, weights, kerasName(), includeTop);
         return model;
     }
 
     private Model buildArchitecture() {
-        Shape shape = inputShape != null ? inputShape
-                : includeTop ? Shape.of(224, 224, 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
+        Shape shape = shape();
         return inputTensor != null ? graph(shape) : Applications.buildChecked("vgg16", shape, this::graph, 32);
     }
 
@@ -117,6 +79,10 @@ public final class Vgg16 {
             x = new Dense(4096, "relu", "fc1").on(x);
             x = new Dense(4096, "relu", "fc2").on(x);
             x = new Dense(classes, classifierActivation, "predictions").on(x);
+        } else if ("avg".equals(pooling)) {
+            x = new io.transferlab.layers.GlobalAveragePooling2D(null).on(x);
+        } else if ("max".equals(pooling)) {
+            x = new io.transferlab.layers.GlobalMaxPooling2D(null).on(x);
         }
         return Model.of("vgg16", input, x);
     }

@@ -1,0 +1,104 @@
+package io.transferlab.applications;
+
+import io.transferlab.graph.Model;
+import io.transferlab.layers.Shape;
+
+/**
+ * The options every keras.applications builder shares, with Keras's names and defaults: include_top (true),
+ * input_shape (the network's default size with the top, any size without), classes (1000), classifier_activation
+ * (softmax), pooling (none) and weights (none here; "imagenet" or a file path to load).
+ *
+ * @param <B> the concrete builder, so that chained calls keep its own options in reach
+ */
+public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
+    protected boolean includeTop = true;
+    protected Shape inputShape;
+    protected int classes = 1000;
+    protected String classifierActivation = "softmax";
+    protected String pooling;
+    protected String weights;
+
+    /** The Keras name of the network, as in summaries and weight files (vgg16, inception_v3, ...). */
+    protected abstract String kerasName();
+
+    /** The input size of the ImageNet classifier (224, 299). */
+    protected abstract int defaultSize();
+
+    /**
+     * The smallest input size inputShape(...) accepts at once (Keras's min_size); 1 leaves the check to build(),
+     * which then names the smallest size that works.
+     */
+    protected int minSize() {
+        return 1;
+    }
+
+    /** Builds the model. */
+    public abstract Model build();
+
+    @SuppressWarnings("unchecked")
+    protected final B self() {
+        return (B) this;
+    }
+
+    /** Keras's include_top: keep the ImageNet classifier on top (default true). */
+    public B includeTop(boolean value) {
+        this.includeTop = value;
+        return self();
+    }
+
+    /** Keras's input_shape=(height, width, channels); without it the default size with the top, any size without. */
+    public B inputShape(long height, long width, long channels) {
+        if (channels != 3) {
+            throw new IllegalArgumentException(kerasName() + " takes 3-channel (RGB) images, got input_shape=(" + height
+                    + ", " + width + ", " + channels + ")");
+        }
+        this.inputShape = Applications.imageShape(kerasName(), height, width, channels, minSize());
+        return self();
+    }
+
+    /** Keras's classes: the size of the top's last layer (default 1000). */
+    public B classes(int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("classes must be positive, got " + value);
+        }
+        this.classes = value;
+        return self();
+    }
+
+    /** Keras's classifier_activation for the top's last layer (default softmax). */
+    public B classifierActivation(String value) {
+        this.classifierActivation = value;
+        return self();
+    }
+
+    /** Keras's pooling for the model without top: "avg" or "max" (a flat output), or null (the feature map). */
+    public B pooling(String mode) {
+        this.pooling = Applications.checkPooling(mode);
+        return self();
+    }
+
+    /**
+     * Keras's weights: null (random initial values, the default here), "imagenet" (the published ImageNet weights,
+     * found locally or downloaded once, see WeightStore), or the path of a Keras HDF5 weights file.
+     */
+    public B weights(String value) {
+        this.weights = value == null || value.isBlank() || value.equals("none") ? null : value;
+        return self();
+    }
+
+    /** The input shape to build: the given one, else the default size with the top, else any size. */
+    protected Shape shape() {
+        return inputShape != null ? inputShape
+                : includeTop ? Shape.of(defaultSize(), defaultSize(), 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
+    }
+
+    /** Keras's rule: the ImageNet classifier only takes its own input size and 1000 classes. */
+    protected void checkImagenetTop() {
+        if ("imagenet".equals(weights) && includeTop && (classes != 1000 || (inputShape != null
+                && (inputShape.get(0) != defaultSize() || inputShape.get(1) != defaultSize())))) {
+            throw new IllegalArgumentException("With include_top and ImageNet weights, " + kerasName() + " takes "
+                    + defaultSize() + "x" + defaultSize() + "x3 images and has 1000 classes (got input " + inputShape
+                    + ", classes " + classes + "). Use includeTop(false) for other sizes or a new classifier.");
+        }
+    }
+}
