@@ -32,8 +32,19 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
         return 1;
     }
 
-    /** Builds the model. */
-    public abstract Model build();
+    /**
+     * Builds the model: Keras's ImageNet-top rule, the architecture, then the weights (none, "imagenet" or a file).
+     * Builders whose weight files depend on more options (MobileNets: alpha and size) override it.
+     */
+    public Model build() {
+        checkImagenetTop();
+        Model model = buildArchitecture();
+        Applications.loadWeights(model, weights, kerasName(), includeTop);
+        return model;
+    }
+
+    /** The network's layers for the current options, with random initial weights. */
+    protected abstract Model buildArchitecture();
 
     @SuppressWarnings("unchecked")
     protected final B self() {

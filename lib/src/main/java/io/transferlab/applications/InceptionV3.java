@@ -36,14 +36,7 @@ public final class InceptionV3 extends ApplicationBuilder<InceptionV3> {
     }
 
     @Override
-    public Model build() {
-        checkImagenetTop();
-        Model model = buildArchitecture();
-        Applications.loadWeights(model, weights, kerasName(), includeTop);
-        return model;
-    }
-
-    private Model buildArchitecture() {
+    protected Model buildArchitecture() {
         return Applications.buildChecked(kerasName(), shape(), this::graph, 75);
     }
 

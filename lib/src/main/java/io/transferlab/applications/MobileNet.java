@@ -107,7 +107,7 @@ public final class MobileNet extends ApplicationBuilder<MobileNet> {
                         + "128, 160, 192 or 224 pixels, got input_shape " + shape + ". Use includeTop(false) for other sizes.");
             }
         }
-        Model model = Applications.buildChecked("MobileNet", shape, this::graph, 32);
+        Model model = buildArchitecture();
         if (imagenet) {
             Path file = WeightStore.fetch(WeightStore.mobileNet(alpha, (int) weightRows(), includeTop));
             System.out.println(model.loadWeights(file));
@@ -115,6 +115,11 @@ public final class MobileNet extends ApplicationBuilder<MobileNet> {
             System.out.println(model.loadWeights(Path.of(weights)));
         }
         return model;
+    }
+
+    @Override
+    protected Model buildArchitecture() {
+        return Applications.buildChecked("MobileNet", shape(), this::graph, 32);
     }
 
     private Model graph(Shape shape) {

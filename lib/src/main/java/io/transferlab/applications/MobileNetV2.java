@@ -83,7 +83,7 @@ public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
                         + classes + "). Use includeTop(false) for a new classifier.");
             }
         }
-        Model model = Applications.buildChecked("MobileNetV2", shape, this::graph, 32);
+        Model model = buildArchitecture();
         if (imagenet) {
             Path file = WeightStore.fetch(WeightStore.mobileNetV2(alpha, (int) weightRows(), includeTop));
             System.out.println(model.loadWeights(file));
@@ -91,6 +91,11 @@ public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
             System.out.println(model.loadWeights(Path.of(weights)));
         }
         return model;
+    }
+
+    @Override
+    protected Model buildArchitecture() {
+        return Applications.buildChecked("MobileNetV2", shape(), this::graph, 32);
     }
 
     private Model graph(Shape shape) {

@@ -44,14 +44,7 @@ public final class Vgg16 extends ApplicationBuilder<Vgg16> {
     }
 
     @Override
-    public Model build() {
-        checkImagenetTop();
-        Model model = buildArchitecture();
-        Applications.loadWeights(model, weights, kerasName(), includeTop);
-        return model;
-    }
-
-    private Model buildArchitecture() {
+    protected Model buildArchitecture() {
         Shape shape = shape();
         return inputTensor != null ? graph(shape) : Applications.buildChecked("vgg16", shape, this::graph, 32);
     }

@@ -76,7 +76,7 @@ public final class Augmentation {
                 if (mirror) {
                     sx = (w - 1) - sx;
                 }
-                sample(px, h, w, reflect(sy, h), reflect(sx, w), out, (y * w + x) * 3);
+                Images.bilinear(px, h, w, reflect(sy, h), reflect(sx, w), out, (y * w + x) * 3);
             }
         }
         return out;
@@ -92,17 +92,6 @@ public final class Augmentation {
             m += period;
         }
         return m > n - 1 ? period - m : m;
-    }
-
-    private static void sample(float[] px, int h, int w, double y, double x, float[] out, int o) {
-        int y0 = (int) Math.floor(y), x0 = (int) Math.floor(x);
-        int y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1);
-        double fy = y - y0, fx = x - x0;
-        for (int c = 0; c < 3; c++) {
-            double a = px[(y0 * w + x0) * 3 + c] * (1 - fx) + px[(y0 * w + x1) * 3 + c] * fx;
-            double b = px[(y1 * w + x0) * 3 + c] * (1 - fx) + px[(y1 * w + x1) * 3 + c] * fx;
-            out[o + c] = (float) (a * (1 - fy) + b * fy);
-        }
     }
 
     @Override

@@ -121,20 +121,23 @@ public final class Images {
                     int ix = Math.min(w - 1, (int) Math.floor((x + 0.5) * sx));
                     System.arraycopy(src, (iy * w + ix) * 3, out, o, 3);
                 } else {
-                    double cy = Math.max(0, Math.min(h - 1, fy));
-                    double cx = Math.max(0, Math.min(w - 1, fx));
-                    int y0 = (int) cy, x0 = (int) cx;
-                    int y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1);
-                    double dy = cy - y0, dx = cx - x0;
-                    for (int c = 0; c < 3; c++) {
-                        double a = src[(y0 * w + x0) * 3 + c] * (1 - dx) + src[(y0 * w + x1) * 3 + c] * dx;
-                        double b = src[(y1 * w + x0) * 3 + c] * (1 - dx) + src[(y1 * w + x1) * 3 + c] * dx;
-                        out[o + c] = (float) (a * (1 - dy) + b * dy);
-                    }
+                    bilinear(src, h, w, Math.max(0, Math.min(h - 1, fy)), Math.max(0, Math.min(w - 1, fx)), out, o);
                 }
             }
         }
         return out;
+    }
+
+    /** Samples an (h, w, 3) image at a position inside it (0 <= y <= h-1, 0 <= x <= w-1), bilinearly, into out[o..o+2]. */
+    static void bilinear(float[] px, int h, int w, double y, double x, float[] out, int o) {
+        int y0 = (int) y, x0 = (int) x;
+        int y1 = Math.min(h - 1, y0 + 1), x1 = Math.min(w - 1, x0 + 1);
+        double fy = y - y0, fx = x - x0;
+        for (int c = 0; c < 3; c++) {
+            double a = px[(y0 * w + x0) * 3 + c] * (1 - fx) + px[(y0 * w + x1) * 3 + c] * fx;
+            double b = px[(y1 * w + x0) * 3 + c] * (1 - fx) + px[(y1 * w + x1) * 3 + c] * fx;
+            out[o + c] = (float) (a * (1 - fy) + b * fy);
+        }
     }
 
     /** Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. */

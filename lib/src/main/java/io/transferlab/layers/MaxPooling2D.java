@@ -6,26 +6,19 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 
 import java.util.List;
 
-/** Keras's MaxPooling2D (and AveragePooling2D through {@link #average}); strides default to the pool size. */
+/** Keras's MaxPooling2D; strides default to the pool size. */
 public class MaxPooling2D extends Layer {
     private final int poolH;
     private final int poolW;
     private int strideH;
     private int strideW;
     private Padding padding = Padding.VALID;
-    private final boolean average;
-
     public MaxPooling2D(int poolH, int poolW, String name) {
-        this(poolH, poolW, false, name);
-    }
-
-    protected MaxPooling2D(int poolH, int poolW, boolean average, String name) {
         super(name);
         this.poolH = poolH;
         this.poolW = poolW;
         this.strideH = poolH;
         this.strideW = poolW;
-        this.average = average;
     }
 
     public MaxPooling2D strides(int h, int w) {
@@ -50,7 +43,7 @@ public class MaxPooling2D extends Layer {
 
     @Override
     public Object toDl4j(List<Shape> in) {
-        return new SubsamplingLayer.Builder(average ? PoolingType.AVG : PoolingType.MAX)
+        return new SubsamplingLayer.Builder(PoolingType.MAX)
                 .kernelSize(poolH, poolW)
                 .stride(strideH, strideW)
                 .convolutionMode(padding.dl4j())
