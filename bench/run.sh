@@ -123,7 +123,11 @@ trap 'for p in "${WPID[@]:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null || true
 java_worker() {   # name, workload args...
     local name="$1"; shift
     start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@"
-    WVARS[$name]="-"
+    if [[ "$REPLY_LINE" == ok\ ready\ * ]]; then
+        WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
+    else
+        WVARS[$name]="ours"
+    fi
 }
 peer_worker() {   # name, workload args...
     local name="$1"; shift

@@ -36,6 +36,7 @@ public class Model extends Layer {
     private List<Node> graphNodes = List.of();
     private List<Layer> layers = List.of();
     private ComputationGraph network;
+    private long stampTrainedState;
     private String networkSignature;
     private long networkWeightsVersion;
     private io.transferlab.train.Optimizer optimizer;
@@ -440,6 +441,20 @@ public class Model extends Layer {
         }
     }
 
+    /**
+     * A number that changes whenever this model's weights may have changed: set or loaded into its layers, or
+     * trained in its DL4J network (whose weights are then copied back into the layers first). Caches of anything
+     * derived from the weights (compiled inference plans, say) compare it.
+     */
+    public long weightsStamp() {
+        long trained = network == null ? 0 : 31L * network.getIterationCount() + network.getEpochCount() + 1;
+        if (trained != stampTrainedState) {
+            syncWeights();
+            stampTrainedState = trained;
+        }
+        return Dl4jGraphs.weightsVersion(this);
+    }
+
     /** Keras's model.predict(x) on one batch, x of shape (batch, ...input shape) in channels-last order. */
     public INDArray predict(INDArray x) {
         long[] want = input.shape().dims();
@@ -452,7 +467,7 @@ public class Model extends Layer {
             throw new IllegalArgumentException("Model '" + name() + "' expects input (batch" + input.shape().toString()
                     .substring(5) + ", got " + java.util.Arrays.toString(got));
         }
-        return network().outputSingle(false, x);
+        return io.transferlab.inference.Inference.predict(this, x);
     }
 
     /**

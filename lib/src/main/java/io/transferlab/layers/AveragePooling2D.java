@@ -44,6 +44,11 @@ public class AveragePooling2D extends Layer {
         return this;
     }
 
+    /** Kernel size, strides and padding, as Keras defines them. */
+    public Window window() {
+        return new Window(poolH, poolW, strideH, strideW, padding);
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);

@@ -64,6 +64,11 @@ public class Conv2D extends Layer {
         return activation;
     }
 
+    /** Kernel size, strides and padding, as Keras defines them. */
+    public Window window() {
+        return new Window(kernelH, kernelW, strideH, strideW, padding);
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);

@@ -74,6 +74,15 @@ public class DepthwiseConv2D extends Layer {
         return depthMultiplier;
     }
 
+    /** Kernel size, strides and padding, as Keras defines them. */
+    public Window window() {
+        return new Window(kernelH, kernelW, strideH, strideW, padding);
+    }
+
+    public String activation() {
+        return activation;
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);

@@ -14,6 +14,11 @@ abstract class GlobalPooling2D extends Layer {
         this.type = type;
     }
 
+    /** True for global max pooling, false for global average pooling. */
+    public boolean isMax() {
+        return type == PoolingType.MAX;
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);

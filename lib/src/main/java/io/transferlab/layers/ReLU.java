@@ -43,6 +43,14 @@ public class ReLU extends Layer {
         return maxValue;
     }
 
+    public double negativeSlope() {
+        return negativeSlope;
+    }
+
+    public double threshold() {
+        return threshold;
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         return in.get(0);

@@ -43,7 +43,7 @@ public final class Backend {
      * keep WARN and above unless the user configured the loggers (or set TL_VERBOSE=1).
      */
     private static void quietLogs() {
-        if ("1".equals(System.getenv("TL_VERBOSE"))) {
+        if (verbose()) {
             return;
         }
         for (String pkg : new String[]{"org.nd4j", "org.deeplearning4j", "io.jhdf", "org.reflections"}) {
@@ -52,6 +52,11 @@ public final class Backend {
                 System.setProperty(key, "warn");
             }
         }
+    }
+
+    /** True when TL_VERBOSE=1: full library logs and notes on which paths run. */
+    public static boolean verbose() {
+        return "1".equals(System.getenv("TL_VERBOSE"));
     }
 
     private static boolean oneDnnWanted() {

@@ -5,7 +5,6 @@ import io.transferlab.data.Hashing;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.graph.Model;
 import io.transferlab.layers.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -97,7 +96,6 @@ public final class Features {
     }
 
     private static FeatureSet run(Model model, ImageFolder data) {
-        ComputationGraph net = model.network();
         List<INDArray> outs = new ArrayList<>();
         List<INDArray> ys = new ArrayList<>();
         List<Path> files = new ArrayList<>();
@@ -106,13 +104,13 @@ public final class Features {
         int done = 0;
         int batches = data.numBatches();
         int step = 0;
-        System.out.printf("Extracting features of %d images with %s (output %s)...%n", data.size(), model.name(),
-                model.outputShape());
+        System.out.printf("Extracting features of %d images with %s (output %s) on %s...%n", data.size(), model.name(),
+                model.outputShape(), io.transferlab.inference.Inference.describe(model));
         for (Batch b : data) {
             if (b.size() == 0) {
                 continue;
             }
-            outs.add(net.outputSingle(false, b.x()).dup());
+            outs.add(io.transferlab.inference.Inference.predict(model, b.x()));
             ys.add(b.y());
             files.addAll(b.files());
             done += b.size();

@@ -219,7 +219,6 @@ public final class Trainer {
     /** Loss and accuracy over a dataset, in inference mode. */
     public Evaluation evaluate(Dataset data) {
         requireCompiled();
-        ComputationGraph net = model.network();
         double lossSum = 0;
         List<INDArray> outs = new ArrayList<>();
         List<int[]> truths = new ArrayList<>();
@@ -229,7 +228,7 @@ public final class Trainer {
             if (b.size() == 0) {
                 continue;
             }
-            INDArray p = net.outputSingle(false, b.x());
+            INDArray p = io.transferlab.inference.Inference.predict(model, b.x());
             lossSum += model.loss().sum(p, b.y());
             outs.add(p.dup());
             truths.add(classesOf(b.y()));

@@ -25,6 +25,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static io.transferlab.layers.Layers.Input;
 
@@ -34,7 +36,8 @@ import static io.transferlab.layers.Layers.Input;
  *
  * <p>Protocol (stdin, one command per line; answers are the stdout lines starting with {@code @@}, everything else
  * on stdout/stderr is log): {@code round} runs one round and answers {@code @@ ok SECONDS ITEMS};
- * {@code check} answers {@code @@ ok CHECKSUM}; {@code mem} answers {@code @@ ok VmHWM_KB}; {@code quit}.
+ * {@code round VARIANT} runs that variant (the forward workloads have "ours", the library's oneDNN inference
+ * plan behind Model.predict, and "dl4j", the model's DL4J network); {@code check} answers {@code @@ ok CHECKSUM}; {@code mem} answers {@code @@ ok VmHWM_KB}; {@code quit}.
  *
  * <p>Workloads (first argument): {@code vgg} (our VGG16 conv base, 150x150, batch 20), {@code vgg-plain} (a plain
  * DL4J VGG16 conv base: NHWC ConvolutionLayer/SubsamplingLayer in a MultiLayerNetwork, the reference FINDINGS.md
@@ -58,23 +61,25 @@ public final class Benchmark {
         Backend.init();
         String workload = args[0];
         INDArray[] last = new INDArray[1];
-        Round round = switch (workload) {
+        Map<String, Round> variants = switch (workload) {
             case "vgg" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150, last);
-            case "vgg-plain" -> plainVgg(last);
+            case "vgg-plain" -> Map.of("ours", plainVgg(last));
             case "inception" -> forward(Applications.inceptionV3().includeTop(false).inputShape(150, 150, 3).build()
                     .upTo("mixed7"), 150, last);
             case "mobilenet" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false).inputShape(224, 224, 3)
                     .build(), 224, last);
-            case "head" -> head();
-            case "pipeline" -> pipeline(Path.of(args[1]), Integer.parseInt(args[2]));
+            case "head" -> Map.of("ours", head());
+            case "pipeline" -> Map.of("ours", pipeline(Path.of(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         };
         System.err.println("benchmark worker " + workload + ": " + Backend.describe());
-        answer("ready");
+        answer("ready " + String.join(",", variants.keySet()));
         var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
-            switch (line.trim()) {
+            String[] cmd = line.trim().split("\\s+");
+            switch (cmd[0]) {
                 case "round" -> {
+                    Round round = variants.get(cmd.length > 1 ? cmd[1] : "ours");
                     long t0 = System.nanoTime();
                     long items = round.run();
                     double s = (System.nanoTime() - t0) / 1e9;
@@ -103,13 +108,24 @@ public final class Benchmark {
         return Nd4j.rand(DataType.FLOAT, BATCH, size, size, 3).muli(255);
     }
 
-    private static Round forward(Model model, int size, INDArray[] last) {
+    /**
+     * Two variants: "ours", the library's inference path (Model.predict: the oneDNN plan), and "dl4j", the same
+     * model's DL4J network (DL4J's layers with its oneDNN helpers).
+     */
+    private static Map<String, Round> forward(Model model, int size, INDArray[] last) {
         var net = model.network();
         INDArray x = input(size);
-        return () -> {
+        System.err.println("inference path: " + io.transferlab.inference.Inference.describe(model));
+        Map<String, Round> v = new LinkedHashMap<>();
+        v.put("ours", () -> {
+            last[0] = model.predict(x);
+            return BATCH;
+        });
+        v.put("dl4j", () -> {
             last[0] = net.outputSingle(false, x);
             return BATCH;
-        };
+        });
+        return v;
     }
 
     /** VGG16's conv base written directly against DL4J, NHWC, explicit padding: the reference in FINDINGS.md. */

@@ -1,0 +1,128 @@
+package io.transferlab.inference;
+
+import io.transferlab.graph.Model;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Runs a model forward for inference (Keras's {@code model.predict}) on the fastest path this machine has: a
+ * oneDNN plan compiled from the model ({@link InferencePlan}: weights pre-laid out, batch norm folded, activations
+ * fused, channels-blocked throughout), or the model's DL4J network when the plan cannot cover the model (a layer
+ * it does not support, no oneDNN build for this platform) or when it is switched off.
+ *
+ * <p>Plans are kept per model and batch size, and rebuilt when the model's weights change (set, loaded, or
+ * trained). Switch the fast path off with the environment variable {@code TL_FAST_INFERENCE=0} (or the system
+ * property {@code transferlab.fastInference=false}), to compare the two paths.
+ */
+public final class Inference {
+    private static final int PLANS_PER_MODEL = 2;
+    private static final Map<Model, State> STATES = new WeakHashMap<>();
+
+    private static final class State {
+        long stamp = Long.MIN_VALUE;
+        String unsupported;
+        final LinkedHashMap<Long, InferencePlan> plans = new LinkedHashMap<>();
+
+        void clear() {
+            plans.values().forEach(InferencePlan::close);
+            plans.clear();
+            unsupported = null;
+        }
+    }
+
+    private Inference() {
+    }
+
+    /** Whether the oneDNN path is switched on (it is unless TL_FAST_INFERENCE=0 or transferlab.fastInference=false). */
+    public static boolean enabled() {
+        String p = System.getProperty("transferlab.fastInference");
+        if (p != null) {
+            return !p.equalsIgnoreCase("false") && !p.equals("0");
+        }
+        String e = System.getenv("TL_FAST_INFERENCE");
+        return e == null || !(e.equalsIgnoreCase("false") || e.equals("0"));
+    }
+
+    /**
+     * The model's outputs for x (batch, ...input shape), channels-last, in inference mode (no dropout, frozen
+     * batch-norm statistics): on the oneDNN plan when it covers the model, else on DL4J.
+     */
+    public static INDArray predict(Model model, INDArray x) {
+        InferencePlan plan = enabled() ? plan(model, x.size(0)) : null;
+        if (plan != null) {
+            return plan.run(x);
+        }
+        return model.network().outputSingle(false, x);
+    }
+
+    /** Which path predict takes for this model, and why: for notebooks and benchmarks. */
+    public static String describe(Model model) {
+        if (!enabled()) {
+            return "DL4J (fast inference switched off by TL_FAST_INFERENCE=0)";
+        }
+        String why = OneDnn.unavailable();
+        if (why != null) {
+            return "DL4J (" + why + ")";
+        }
+        synchronized (STATES) {
+            State s = state(model);
+            if (s.unsupported == null && s.plans.isEmpty()) {
+                plan(model, 1);
+            }
+            if (s.unsupported != null) {
+                return "DL4J (oneDNN plan not possible: " + s.unsupported + ")";
+            }
+            InferencePlan p = s.plans.values().iterator().next();
+            return "oneDNN plan (" + p.steps() + " fused steps, weights laid out once)";
+        }
+    }
+
+    private static State state(Model model) {
+        State s = STATES.get(model);
+        long stamp = model.weightsStamp();
+        if (s == null) {
+            s = new State();
+            STATES.put(model, s);
+        }
+        if (s.stamp != stamp) {
+            s.clear();
+            s.stamp = stamp;
+        }
+        return s;
+    }
+
+    private static InferencePlan plan(Model model, long batch) {
+        if (OneDnn.unavailable() != null) {
+            return null;
+        }
+        synchronized (STATES) {
+            State s = state(model);
+            if (s.unsupported != null) {
+                return null;
+            }
+            InferencePlan p = s.plans.remove(batch);
+            if (p == null) {
+                try {
+                    p = InferencePlan.compile(model, batch);
+                } catch (UnsupportedOperationException e) {
+                    s.clear();
+                    s.unsupported = e.getMessage();
+                    if (io.transferlab.runtime.Backend.verbose()) {
+                        System.out.println("Model '" + model.name() + "' runs on DL4J: the oneDNN plan does not support "
+                                + e.getMessage());
+                    }
+                    return null;
+                }
+                if (s.plans.size() >= PLANS_PER_MODEL) {
+                    Long oldest = s.plans.keySet().iterator().next();
+                    s.plans.remove(oldest).close();
+                }
+            }
+            s.plans.put(batch, p); // most recently used last
+            return p;
+        }
+    }
+}
