@@ -13,7 +13,7 @@ import java.util.WeakHashMap;
  * fused, channels-blocked throughout), or the model's DL4J network when the plan cannot cover the model (a layer
  * it does not support, no oneDNN build for this platform) or when it is switched off.
  *
- * <p>Plans are kept per model and batch size, and rebuilt when the model's weights change (set, loaded, or
+ * <p>Plans are kept per model and input shape (batch and image size), and rebuilt when the model's weights change (set, loaded, or
  * trained). Switch the fast path off with the environment variable {@code TL_FAST_INFERENCE=0} (or the system
  * property {@code transferlab.fastInference=false}), to compare the two paths.
  */
@@ -24,7 +24,7 @@ public final class Inference {
     private static final class State {
         long stamp = Long.MIN_VALUE;
         String unsupported;
-        final LinkedHashMap<Long, InferencePlan> plans = new LinkedHashMap<>();
+        final LinkedHashMap<String, InferencePlan> plans = new LinkedHashMap<>();
 
         void clear() {
             plans.values().forEach(InferencePlan::close);
@@ -51,7 +51,7 @@ public final class Inference {
      * batch-norm statistics): on the oneDNN plan when it covers the model, else on DL4J.
      */
     public static INDArray predict(Model model, INDArray x) {
-        InferencePlan plan = enabled() ? plan(model, x.size(0)) : null;
+        InferencePlan plan = enabled() ? plan(model, x.shape()) : null;
         if (plan != null) {
             return plan.run(x);
         }
@@ -70,7 +70,14 @@ public final class Inference {
         synchronized (STATES) {
             State s = state(model);
             if (s.unsupported == null && s.plans.isEmpty()) {
-                plan(model, 1);
+                long[] shape = model.inputShape().dims().clone();
+                for (int i = 0; i < shape.length; i++) {
+                    shape[i] = shape[i] < 0 ? 224 : shape[i]; // a size-agnostic model: any size shows the path
+                }
+                long[] one = new long[shape.length + 1];
+                one[0] = 1;
+                System.arraycopy(shape, 0, one, 1, shape.length);
+                plan(model, one);
             }
             if (s.unsupported != null) {
                 return "DL4J (oneDNN plan not possible: " + s.unsupported + ")";
@@ -94,7 +101,8 @@ public final class Inference {
         return s;
     }
 
-    private static InferencePlan plan(Model model, long batch) {
+    private static InferencePlan plan(Model model, long[] xShape) {
+        String key = java.util.Arrays.toString(xShape);
         if (OneDnn.unavailable() != null) {
             return null;
         }
@@ -103,10 +111,10 @@ public final class Inference {
             if (s.unsupported != null) {
                 return null;
             }
-            InferencePlan p = s.plans.remove(batch);
+            InferencePlan p = s.plans.remove(key);
             if (p == null) {
                 try {
-                    p = InferencePlan.compile(model, batch);
+                    p = InferencePlan.compile(model, xShape);
                 } catch (UnsupportedOperationException e) {
                     s.clear();
                     s.unsupported = e.getMessage();
@@ -117,11 +125,11 @@ public final class Inference {
                     return null;
                 }
                 if (s.plans.size() >= PLANS_PER_MODEL) {
-                    Long oldest = s.plans.keySet().iterator().next();
+                    String oldest = s.plans.keySet().iterator().next();
                     s.plans.remove(oldest).close();
                 }
             }
-            s.plans.put(batch, p); // most recently used last
+            s.plans.put(key, p); // most recently used last
             return p;
         }
     }

@@ -58,7 +58,7 @@ import static org.bytedeco.dnnl.global.dnnl.algorithm;
 import static org.bytedeco.dnnl.global.dnnl.prop_kind;
 
 /**
- * A model's forward pass compiled for one batch size into a fixed sequence of oneDNN primitives, for inference
+ * A model's forward pass compiled for one input shape (batch size and image size) into a fixed sequence of oneDNN primitives, for inference
  * only (frozen weights, batch-norm statistics, no dropout, augmentation layers pass through).
  *
  * <p>What makes it faster than running the same layers one by one: weights are reordered into oneDNN's preferred
@@ -75,7 +75,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * the model on DL4J.
  */
 final class InferencePlan implements AutoCloseable {
-    private final long batch;
+    private final long[] inputShape;
     private final List<primitive> primitives = new ArrayList<>();
     private final List<IntMemoryMap> arguments = new ArrayList<>();
     /** Everything that owns native memory, kept reachable for the plan's lifetime and closed with it. */
@@ -114,8 +114,9 @@ final class InferencePlan implements AutoCloseable {
 
     private final List<Buffer> freeBuffers = new ArrayList<>();
 
-    private InferencePlan(Model model, long batch) {
-        this.batch = batch;
+    private InferencePlan(Model model, long[] xShape) {
+        this.inputShape = xShape.clone();
+        long batch = xShape[0];
         List<Op> ops = flatten(model);
         Tensor in = model.input();
         Tensor out = model.output();
@@ -130,7 +131,7 @@ final class InferencePlan implements AutoCloseable {
         uses.merge(out, 1, Integer::sum);
 
         // the input, as the caller's channels-last array
-        long[] inShape = model.inputShape().dims();
+        long[] inShape = java.util.Arrays.copyOfRange(xShape, 1, xShape.length);
         Map<Tensor, Value> values = new IdentityHashMap<>();
         memory.desc inDesc = userDesc(batch, inShape);
         input = new memory(inDesc, OneDnn.engine(), (Pointer) null);
@@ -271,13 +272,9 @@ final class InferencePlan implements AutoCloseable {
         steps = count;
     }
 
-    /** Compiles the model for inputs of the given batch size. */
-    static InferencePlan compile(Model model, long batch) {
-        return new InferencePlan(model, batch);
-    }
-
-    long batch() {
-        return batch;
+    /** Compiles the model for inputs of the given shape (batch, ...), channels-last. */
+    static InferencePlan compile(Model model, long[] xShape) {
+        return new InferencePlan(model, xShape);
     }
 
     /** Number of compute primitives (reorders not counted). */

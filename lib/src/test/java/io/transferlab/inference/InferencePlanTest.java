@@ -80,6 +80,10 @@ class InferencePlanTest {
     void vgg16ConvBaseMatchesDl4j() {
         Model m = Applications.vgg16().includeTop(false).inputShape(48, 48, 3).build();
         assertMatchesDl4j(m, images(3, 48, 48, 1).muli(100), 1e-4);
+        // a size-agnostic conv base (Keras's input_shape=(None, None, 3)) gets one plan per image size
+        Model any = Applications.vgg16().includeTop(false).build();
+        assertMatchesDl4j(any, images(2, 40, 56, 11).muli(100), 1e-4);
+        assertMatchesDl4j(any, images(2, 64, 32, 12).muli(100), 1e-4);
     }
 
     @Test
