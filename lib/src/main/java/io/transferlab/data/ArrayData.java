@@ -52,6 +52,20 @@ public final class ArrayData implements Dataset {
         return y;
     }
 
+    /** The given examples (first axis) as a new c-ordered array, gathered by ND4J's native row gather. */
+    static INDArray rows(INDArray a, long[] idx) {
+        long n = a.size(0);
+        INDArray flat = a.reshape('c', n, a.length() / n);
+        int[] ints = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            ints[i] = (int) idx[i];
+        }
+        INDArray got = org.nd4j.linalg.factory.Nd4j.pullRows(flat, 1, ints, 'c');
+        long[] shape = a.shape().clone();
+        shape[0] = idx.length;
+        return got.reshape('c', shape);
+    }
+
     @Override
     public Iterator<Batch> iterator() {
         int n = size();
@@ -81,7 +95,7 @@ public final class ArrayData implements Dataset {
                     return new Batch(x.get(NDArrayIndex.interval(idx[0], idx[0] + idx.length)).dup(),
                             y.get(NDArrayIndex.interval(idx[0], idx[0] + idx.length)).dup(), none);
                 }
-                return new Batch(x.get(NDArrayIndex.indices(idx)).dup(), y.get(NDArrayIndex.indices(idx)).dup(), none);
+                return new Batch(rows(x, idx), rows(y, idx), none);
             }
         };
     }

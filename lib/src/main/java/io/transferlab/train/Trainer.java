@@ -53,6 +53,12 @@ public final class Trainer {
         io.transferlab.data.Augmentation augment = inputAugmentation(model);
         TrainingAccuracy accuracy = new TrainingAccuracy(net);
         net.addListeners(accuracy);
+        // a classifier head on features trains on its own fast path (see DenseHeadTrainer), the rest on DL4J
+        String[] why = new String[1];
+        DenseHeadTrainer head = augment == null && DenseHeadTrainer.enabled() ? DenseHeadTrainer.forModel(model, net, why) : null;
+        if (io.transferlab.runtime.Backend.verbose()) {
+            System.out.println("Training path: " + (head != null ? "dense head (BLAS)" : "DL4J" + (why[0] == null ? "" : " (" + why[0] + ")")));
+        }
         long augmentSeed = 1_000_003L * (start + 1);
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
@@ -71,15 +77,21 @@ public final class Trainer {
                     }
                     INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new java.util.Random(
                             augmentSeed++));
-                    accuracy.labels = b.y();
-                    accuracy.correct = -1;
-                    net.fit(new DataSet(x, b.y()));
-                    if (accuracy.correct < 0) {
-                        // the listener saw no forward pass (should not happen): measure separately
-                        accuracy.correct = Loss.correct(net.outputSingle(false, x), b.y());
+                    if (head != null) {
+                        double[] r = head.step(x, b.y());
+                        lossSum += r[0];
+                        correct += (long) r[1];
+                    } else {
+                        accuracy.labels = b.y();
+                        accuracy.correct = -1;
+                        net.fit(new DataSet(x, b.y()));
+                        if (accuracy.correct < 0) {
+                            // the listener saw no forward pass (should not happen): measure separately
+                            accuracy.correct = Loss.correct(net.outputSingle(false, x), b.y());
+                        }
+                        correct += accuracy.correct;
+                        lossSum += net.score() * b.size();
                     }
-                    correct += accuracy.correct;
-                    lossSum += net.score() * b.size();
                     seen += b.size();
                     step++;
                     long now = System.nanoTime();
@@ -88,6 +100,9 @@ public final class Trainer {
                                 steps, (now - t0) / 1e9, lossSum / seen, (double) correct / seen);
                         lastPrint = now;
                     }
+                }
+                if (head != null) {
+                    head.writeTo(net);
                 }
                 double valLoss = Double.NaN;
                 double valAcc = Double.NaN;

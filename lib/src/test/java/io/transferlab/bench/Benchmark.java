@@ -68,7 +68,7 @@ public final class Benchmark {
                     .upTo("mixed7"), 150, last);
             case "mobilenet" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false).inputShape(224, 224, 3)
                     .build(), 224, last);
-            case "head" -> Map.of("ours", head());
+            case "head" -> head();
             case "pipeline" -> Map.of("ours", pipeline(Path.of(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         };
@@ -152,7 +152,27 @@ public final class Benchmark {
         };
     }
 
-    private static Round head() {
+    /**
+     * Two variants: "ours", Model.fit as it runs by default (the dense-head fast path), and "dl4j", the same fit on
+     * DL4J's own training step (TL_FAST_HEAD=0). Each has its own model, so neither trains the other's weights.
+     */
+    private static Map<String, Round> head() {
+        Map<String, Round> v = new LinkedHashMap<>();
+        Round fast = headFit();
+        Round dl4j = headFit();
+        v.put("ours", fast);
+        v.put("dl4j", () -> {
+            System.setProperty("transferlab.fastHead", "false");
+            try {
+                return dl4j.run();
+            } finally {
+                System.clearProperty("transferlab.fastHead");
+            }
+        });
+        return v;
+    }
+
+    private static Round headFit() {
         Nd4j.getRandom().setSeed(5);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2000, 8192);
         INDArray y = Nd4j.rand(DataType.FLOAT, 2000, 1).gt(0.5).castTo(DataType.FLOAT);
