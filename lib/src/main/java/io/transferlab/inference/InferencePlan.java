@@ -290,10 +290,12 @@ final class InferencePlan implements AutoCloseable {
         input.set_data_handle(in.data().addressPointer());
         output.set_data_handle(result.data().addressPointer());
         var stream = OneDnn.stream();
-        for (int i = 0; i < primitives.size(); i++) {
-            primitives.get(i).execute(stream, arguments.get(i));
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            for (int i = 0; i < primitives.size(); i++) {
+                primitives.get(i).execute(stream, arguments.get(i));
+            }
+            stream._wait();
         }
-        stream._wait();
         return result;
     }
 
@@ -429,8 +431,10 @@ final class InferencePlan implements AutoCloseable {
         owned.add(m);
         var r = new reorder(new reorder.primitive_desc(OneDnn.engine(), user.get_desc(), OneDnn.engine(), want));
         owned.add(r);
-        r.execute(OneDnn.stream(), user, m);
-        OneDnn.stream()._wait();
+        synchronized (OneDnn.class) {
+            r.execute(OneDnn.stream(), user, m);
+            OneDnn.stream()._wait();
+        }
         return m;
     }
 
@@ -558,10 +562,7 @@ final class InferencePlan implements AutoCloseable {
         }
         float[][] post = activationOf(layer);
         if (post == null) {
-            Value out = allocate(src.desc(), uses);
-            add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), src.desc())),
-                    new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, out.mem()));
-            return out;
+            return copy(src, uses);
         }
         var desc = new eltwise_forward.desc(prop_kind.forward_inference, ALGORITHMS[(int) post[0][0]], src.desc(), post[0][1], post[0][2]);
         owned.add(desc);
@@ -586,38 +587,46 @@ final class InferencePlan implements AutoCloseable {
     }
 
     private Value concatenate(List<Value> srcs, int uses) {
-        memory.desc all = new memory.desc(srcs.size());
-        owned.add(all);
-        for (int k = 0; k < srcs.size(); k++) {
-            all.getPointer(k).put(srcs.get(k).desc());
-        }
-        var pd = new concat.primitive_desc(1, all, OneDnn.engine());
+        var pd = new concat.primitive_desc(1, descs(srcs), OneDnn.engine());
         owned.add(pd);
         Value out = allocate(pd.dst_desc(), uses);
-        IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_DST, out.mem());
-        for (int k = 0; k < srcs.size(); k++) {
-            args.put(DNNL_ARG_MULTIPLE_SRC + k, srcs.get(k).mem());
-        }
-        add(new concat(pd), args);
+        add(new concat(pd), multipleSources(srcs, out));
         return out;
     }
 
     private Value add(List<Value> srcs, int uses) {
-        memory.desc all = new memory.desc(srcs.size());
-        owned.add(all);
-        float[] scales = new float[srcs.size()];
-        for (int k = 0; k < srcs.size(); k++) {
-            all.getPointer(k).put(srcs.get(k).desc());
-            scales[k] = 1f;
-        }
-        var pd = new sum.primitive_desc(scales, all, OneDnn.engine());
+        float[] ones = new float[srcs.size()];
+        java.util.Arrays.fill(ones, 1f);
+        var pd = new sum.primitive_desc(ones, descs(srcs), OneDnn.engine());
         owned.add(pd);
         Value out = allocate(pd.dst_desc(), uses);
+        add(new sum(pd), multipleSources(srcs, out));
+        return out;
+    }
+
+    /** The layouts of several values as the native array of descriptors that concat and sum take. */
+    private memory.desc descs(List<Value> srcs) {
+        memory.desc all = new memory.desc(srcs.size());
+        owned.add(all);
+        for (int k = 0; k < srcs.size(); k++) {
+            all.getPointer(k).put(srcs.get(k).desc());
+        }
+        return all;
+    }
+
+    private static IntMemoryMap multipleSources(List<Value> srcs, Value out) {
         IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_DST, out.mem());
         for (int k = 0; k < srcs.size(); k++) {
             args.put(DNNL_ARG_MULTIPLE_SRC + k, srcs.get(k).mem());
         }
-        add(new sum(pd), args);
+        return args;
+    }
+
+    /** A copy of the value in a new buffer (for layers that change nothing but must produce a new value). */
+    private Value copy(Value src, int uses) {
+        Value out = allocate(src.desc(), uses);
+        add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), src.desc())),
+                new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, out.mem()));
         return out;
     }
 
@@ -625,10 +634,7 @@ final class InferencePlan implements AutoCloseable {
     private Value flatten(Value src, int uses) {
         long[] d = src.dims();
         if (d.length == 2) {
-            Value out = allocate(src.desc(), uses);
-            add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), src.desc())),
-                    new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, out.mem()));
-            return out;
+            return copy(src, uses);
         }
         Value out = allocate(new memory.desc(new long[]{d[0], d[1] * d[2] * d[3]}, memory.data_type.f32, memory.format_tag.nc), uses);
         memory asImage = new memory(new memory.desc(d, memory.data_type.f32, memory.format_tag.nhwc), OneDnn.engine(),
