@@ -40,7 +40,7 @@ import static org.bytedeco.openblas.global.openblas.cblas_sgemm;
  * several times. Here one step is a forward product, a weight-gradient product, and one pass of RMSprop/Adam/SGD.
  *
  * <p>The arithmetic is DL4J's (and Keras's): inverted dropout, mean loss over the batch, DL4J's RMSprop (state
- * starting at epsilon) and Adam (bias-corrected step size). Weights and optimizer state live in DL4J's own
+ * starting at epsilon), Adam (bias-corrected step size) and Keras's SGD momentum. Weights and optimizer state live in DL4J's own
  * flattened layout, read from the network when training starts and written back after every epoch, so
  * checkpoints, resuming, evaluation and {@code Model.network()} see exactly what training produced.
  * {@code TL_FAST_HEAD=0} (or the system property {@code transferlab.fastHead=false}) switches it off.
@@ -102,7 +102,7 @@ final class DenseHeadTrainer {
             throw new UnsupportedOperationException("the model is frozen");
         }
         IUpdater u = model.optimizer().dl4j();
-        if (!(u instanceof RmsProp || u instanceof Adam || u instanceof Sgd)) {
+        if (!(u instanceof RmsProp || u instanceof Adam || u instanceof Sgd || u instanceof KerasMomentum)) {
             throw new UnsupportedOperationException("optimizer " + model.optimizer());
         }
         updater = u;
@@ -493,6 +493,13 @@ final class DenseHeadTrainer {
             double st = a.getLearningRate(iteration, 0) * Math.sqrt(1 - Math.pow(a.getBeta2(), iteration + 1))
                     / (1 - Math.pow(a.getBeta1(), iteration + 1));
             step = (float) (Double.isNaN(st) || st == 0 ? a.getEpsilon() : st);
+        } else if (updater instanceof KerasMomentum km) {
+            kind = 3;
+            lr = (float) km.getLearningRate(iteration, 0);
+            a1 = (float) km.getMomentum();
+            a2 = 0;
+            eps = 0;
+            step = 0;
         } else {
             kind = 2;
             lr = (float) ((Sgd) updater).getLearningRate(iteration, 0);
@@ -538,6 +545,14 @@ final class DenseHeadTrainer {
                 }
                 s1All.put(off, s1, 0, len);
                 s2All.put(off, s2, 0, len);
+            } else if (kind == 3) {
+                s1All.get(off, s1, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float vi = a1 * s1[i] - lr * g[i];
+                    s1[i] = vi;
+                    p[i] += vi;
+                }
+                s1All.put(off, s1, 0, len);
             } else {
                 for (int i = 0; i < len; i++) {
                     p[i] -= lr * g[i];

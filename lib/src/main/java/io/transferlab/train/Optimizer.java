@@ -9,7 +9,7 @@ import org.nd4j.linalg.learning.config.Sgd;
 /**
  * Optimizers with Keras's names and defaults. {@code Optimizer.RMSprop(2e-5)} is Keras's
  * {@code optimizers.RMSprop(learning_rate=2e-5)}: rho 0.9, epsilon 1e-7. Adam: beta_1 0.9, beta_2 0.999,
- * epsilon 1e-7. SGD: momentum 0.
+ * epsilon 1e-7. SGD: momentum 0; with momentum, classical momentum ({@link KerasMomentum}) unless nesterov.
  */
 public final class Optimizer {
     private final String name;
@@ -44,9 +44,18 @@ public final class Optimizer {
         return Adam(1e-3);
     }
 
-    /** Keras SGD(learning_rate, momentum). */
+    /** Keras SGD(learning_rate, momentum): classical momentum, as Keras's default nesterov=False. */
     public static Optimizer SGD(double learningRate, double momentum) {
-        IUpdater u = momentum == 0 ? new Sgd(learningRate) : new Nesterovs(learningRate, momentum);
+        return SGD(learningRate, momentum, false);
+    }
+
+    /** Keras SGD(learning_rate, momentum, nesterov). */
+    public static Optimizer SGD(double learningRate, double momentum, boolean nesterov) {
+        if (momentum < 0 || momentum >= 1) {
+            throw new IllegalArgumentException("SGD momentum must be in [0, 1), got " + momentum);
+        }
+        IUpdater u = momentum == 0 ? new Sgd(learningRate)
+                : nesterov ? new Nesterovs(learningRate, momentum) : new KerasMomentum(learningRate, momentum);
         return new Optimizer("SGD", learningRate, u);
     }
 

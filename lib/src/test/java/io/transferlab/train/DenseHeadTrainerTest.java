@@ -124,6 +124,23 @@ class DenseHeadTrainerTest {
                 .add(Layers.Dense(3, "softmax", "out"));
         assertSameTraining(make, Optimizer.SGD(0.1, 0), "categorical_crossentropy", x, y);
         assertSameTraining(make, Optimizer.Adam(1e-2), "categorical_crossentropy", x, y);
+        assertSameTraining(make, Optimizer.SGD(0.05, 0.9), "categorical_crossentropy", x, y);
+    }
+
+    @Test
+    void sgdMomentumIsKerasClassicalMomentum() {
+        // Keras: velocity = momentum * velocity - lr * g; w += velocity. Two steps with g = (1, 2, 3):
+        // w moves by -0.1 g, then by -0.19 g. DL4J subtracts what the updater leaves in the gradient.
+        var updater = new KerasMomentum(0.1, 0.9).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 3), true);
+        INDArray g1 = Nd4j.createFromArray(new float[]{1, 2, 3}).reshape(1, 3);
+        updater.applyUpdater(g1, 0, 0);
+        assertEquals(Nd4j.createFromArray(new float[]{0.1f, 0.2f, 0.3f}).reshape(1, 3), g1);
+        INDArray g2 = Nd4j.createFromArray(new float[]{1, 2, 3}).reshape(1, 3);
+        updater.applyUpdater(g2, 1, 0);
+        assertEquals(0, Transforms.abs(g2.sub(Nd4j.createFromArray(new float[]{0.19f, 0.38f, 0.57f}).reshape(1, 3)))
+                .maxNumber().doubleValue(), 1e-6);
+        assertTrue(Optimizer.SGD(0.1, 0.9).dl4j() instanceof KerasMomentum);
+        assertTrue(Optimizer.SGD(0.1, 0.9, true).dl4j() instanceof org.nd4j.linalg.learning.config.Nesterovs);
     }
 
     @Test
