@@ -10,6 +10,8 @@
 #   mobilenet  MobileNet alpha 1.0, 224x224
 #   head       one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid), 2000 x 8192 features, RMSprop
 #   pipeline   decode+resize JPEGs of cats_and_dogs_filtered/train to 150x150 (ImageFolder vs PIL)
+# The project's worker also times its DL4J-only path for the same workload ("dl4j" rows: the model's DL4J network
+# for the forward workloads, DL4J's own training step for the head), so the gain of each fast path shows.
 # Each workload starts fresh worker processes (one per side), so peak resident memory (VmHWM) is per workload.
 #
 # Environment: TL_PEAK_GFLOPS (else measured with bench/peak.c, else 510), TL_THREADS (peer threads; default all
