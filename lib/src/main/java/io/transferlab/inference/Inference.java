@@ -87,6 +87,14 @@ public final class Inference {
         }
     }
 
+    /** Whether a compiled plan for this model is cached (without compiling one). For tests. */
+    static boolean hasPlan(Model model) {
+        synchronized (STATES) {
+            State s = STATES.get(model);
+            return s != null && !s.plans.isEmpty();
+        }
+    }
+
     private static State state(Model model) {
         State s = STATES.get(model);
         long stamp = model.weightsStamp();
@@ -114,7 +122,15 @@ public final class Inference {
             InferencePlan p = s.plans.remove(key);
             if (p == null) {
                 try {
-                    p = InferencePlan.compile(model, xShape);
+                    try {
+                        p = InferencePlan.compile(model, xShape);
+                    } catch (InferencePlan.MissingWeights e) {
+                        // a model never run before: its DL4J network creates the initial weights (Keras's
+                        // initializers), then the plan compiles on them
+                        model.network();
+                        s = state(model);
+                        p = InferencePlan.compile(model, xShape);
+                    }
                 } catch (UnsupportedOperationException e) {
                     s.clear();
                     s.unsupported = e.getMessage();

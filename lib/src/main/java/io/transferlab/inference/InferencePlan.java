@@ -108,6 +108,13 @@ final class InferencePlan implements AutoCloseable {
         }
     }
 
+    /** A layer whose weights were never created (they are, with the model's DL4J network). */
+    static final class MissingWeights extends UnsupportedOperationException {
+        MissingWeights(Layer layer) {
+            super("layer '" + layer.name() + "' has no weights yet");
+        }
+    }
+
     /** A layer call of the model, nested models expanded. */
     private record Op(Layer layer, List<Tensor> inputs, Tensor output) {
     }
@@ -461,7 +468,7 @@ final class InferencePlan implements AutoCloseable {
     private static ConvParts convParts(Layer layer, long inChannels) {
         List<INDArray> w = layer.getWeights();
         if (w == null) {
-            throw new UnsupportedOperationException("layer '" + layer.name() + "' has no weights yet");
+            throw new MissingWeights(layer);
         }
         ConvParts p = new ConvParts();
         p.kernel = w.get(0).dup('c').data().asFloat();
@@ -475,7 +482,7 @@ final class InferencePlan implements AutoCloseable {
     private static void foldBatchNorm(ConvParts p, BatchNormalization bn) {
         List<INDArray> w = bn.getWeights();
         if (w == null) {
-            throw new UnsupportedOperationException("BatchNormalization '" + bn.name() + "' has no weights yet");
+            throw new MissingWeights(bn);
         }
         int k = 0;
         float[] gamma = bn.scale() ? w.get(k++).dup().data().asFloat() : null;
@@ -652,7 +659,7 @@ final class InferencePlan implements AutoCloseable {
         }
         List<INDArray> w = layer.getWeights();
         if (w == null) {
-            throw new UnsupportedOperationException("layer '" + layer.name() + "' has no weights yet");
+            throw new MissingWeights(layer);
         }
         long units = layer.units();
         float[] kernel = w.get(0).dup('c').data().asFloat(); // (in, units)

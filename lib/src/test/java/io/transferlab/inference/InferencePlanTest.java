@@ -160,6 +160,15 @@ class InferencePlanTest {
     }
 
     @Test
+    void aModelNeverRunBeforeGetsItsWeightsAndAPlanAtOnce() {
+        Model m = Applications.vgg16().includeTop(false).inputShape(32, 32, 3).build();
+        INDArray x = images(2, 32, 32, 13);
+        INDArray got = Inference.predict(m, x); // the first use of the model: no weights exist yet
+        assertTrue(Inference.hasPlan(m), "the very first predict should already run on a plan");
+        assertEquals(0, relativeError(m.network().outputSingle(false, x), got), 1e-4);
+    }
+
+    @Test
     void unsupportedLayerFallsBackToDl4jAndSaysWhy() {
         // zero padding before a max pooling cannot be folded (oneDNN pads max pooling with -infinity, Keras with zeros)
         Sequential m = Sequential.withInput(8, 8, 3)
