@@ -83,7 +83,8 @@ public final class Inference {
                 return "DL4J (oneDNN plan not possible: " + s.unsupported + ")";
             }
             InferencePlan p = s.plans.values().iterator().next();
-            return "oneDNN plan (" + p.steps() + " fused steps, weights laid out once)";
+            return "oneDNN plan (" + p.steps() + " fused steps" + (p.winogradSteps() > 0 ? ", " + p.winogradSteps()
+                    + " Winograd convolutions" : "") + ", weights laid out once)";
         }
     }
 

@@ -84,6 +84,7 @@ final class InferencePlan implements AutoCloseable {
     private final memory output;
     private final long[] outputShape;
     private final int steps;
+    private int winogradSteps;
 
     /** One value flowing between layers: its memory (with oneDNN's logical dims: NCHW for images, NC for flat). */
     private record Value(memory mem, Buffer buffer) {
@@ -287,6 +288,11 @@ final class InferencePlan implements AutoCloseable {
     /** Number of compute primitives (reorders not counted). */
     int steps() {
         return steps;
+    }
+
+    /** How many convolutions run as Winograd convolutions. */
+    int winogradSteps() {
+        return winogradSteps;
     }
 
     /** Runs the plan on x (batch, ...input shape), channels-last; returns a new array (batch, ...output shape). */
@@ -513,13 +519,21 @@ final class InferencePlan implements AutoCloseable {
         long oc = parts.outChannels;
         long[] wDims = depthwise ? new long[]{d[1], oc / d[1], 1, w.kernelH(), w.kernelW()}
                 : new long[]{oc, d[1], w.kernelH(), w.kernelW()};
-        var desc = new convolution_forward.desc(prop_kind.forward_inference, algorithm.convolution_direct,
-                any(d), any(wDims), new memory.desc(new long[]{oc}, memory.data_type.f32, memory.format_tag.x),
-                any(d[0], oc, outHW[0], outHW[1]), new long[]{w.strideH(), w.strideW()}, padL, padR);
-        owned.add(desc);
         primitive_attr attr = attributes(post);
-        var pd = new convolution_forward.primitive_desc(desc, attr, OneDnn.engine());
-        owned.add(pd);
+        convolution_forward.primitive_desc pd = null;
+        if (!depthwise && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1 && winograd()) {
+            // Winograd F(4x4, 3x3): 2-3x fewer multiplications for VGG-style 3x3 convolutions; oneDNN has it only for
+            // some shapes and CPUs (AVX-512), so a refusal just means the direct algorithm
+            try {
+                pd = convolutionPd(algorithm.convolution_winograd, d, wDims, oc, outHW, w, padL, padR, attr);
+                winogradSteps++;
+            } catch (RuntimeException e) {
+                pd = null;
+            }
+        }
+        if (pd == null) {
+            pd = convolutionPd(algorithm.convolution_direct, d, wDims, oc, outHW, w, padL, padR, attr);
+        }
         memory weights = constant(parts.kernel, wDims, depthwise ? memory.format_tag.hwigo : memory.format_tag.hwio,
                 pd.weights_desc());
         memory bias = constant(parts.bias, new long[]{oc}, memory.format_tag.x, pd.bias_desc());
@@ -531,6 +545,23 @@ final class InferencePlan implements AutoCloseable {
             release(in.buffer());
         }
         return out;
+    }
+
+    private convolution_forward.primitive_desc convolutionPd(algorithm alg, long[] d, long[] wDims, long oc, long[] outHW,
+                                                            Window w, long[] padL, long[] padR, primitive_attr attr) {
+        var desc = new convolution_forward.desc(prop_kind.forward_inference, alg, any(d), any(wDims),
+                new memory.desc(new long[]{oc}, memory.data_type.f32, memory.format_tag.x),
+                any(d[0], oc, outHW[0], outHW[1]), new long[]{w.strideH(), w.strideW()}, padL, padR);
+        owned.add(desc);
+        var pd = new convolution_forward.primitive_desc(desc, attr, OneDnn.engine());
+        owned.add(pd);
+        return pd;
+    }
+
+    /** Winograd convolutions unless TL_WINOGRAD=0 (or the system property transferlab.winograd=false). */
+    static boolean winograd() {
+        String p = System.getProperty("transferlab.winograd", System.getenv("TL_WINOGRAD"));
+        return p == null || !(p.equalsIgnoreCase("false") || p.equals("0"));
     }
 
     private Value pooling(Value src, Window w, algorithm alg, int uses) {
