@@ -10,8 +10,8 @@
 #   mobilenet  MobileNet alpha 1.0, 224x224
 #   head       one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid), 2000 x 8192 features, RMSprop
 #   pipeline   decode+resize JPEGs of cats_and_dogs_filtered/train to 150x150 (ImageFolder vs PIL)
-# The project's worker also times its DL4J-only path for the same workload ("dl4j" rows: the model's DL4J network
-# for the forward workloads, DL4J's own training step for the head), so the gain of each fast path shows.
+# The project's DL4J-only path is timed too ("dl4j" rows: the model's DL4J network for the forward workloads, in
+# its own process, and DL4J's own training step for the head), so the gain of each fast path shows.
 # Each workload starts fresh worker processes (one per side), so peak resident memory (VmHWM) is per workload.
 #
 # Environment: TL_PEAK_GFLOPS (else measured with bench/peak.c, else 510), TL_THREADS (peer threads; default all
@@ -170,14 +170,17 @@ for wl in ${ONLY//,/ }; do
     echo "== $wl"
     case "$wl" in
         vgg)
-            java_worker vgg vgg; java_worker vgg-plain vgg-plain; peer_worker torch-vgg vgg
-            run_workload vgg vgg vgg-plain ${WVARS[torch-vgg]:+torch-vgg} ;;
+            java_worker vgg vgg; java_worker vgg-dl4j vgg-dl4j; java_worker vgg-plain vgg-plain
+            peer_worker torch-vgg vgg
+            run_workload vgg vgg vgg-dl4j vgg-plain ${WVARS[torch-vgg]:+torch-vgg} ;;
         inception)
-            java_worker inception inception; peer_worker torch-inception inception
-            run_workload inception inception ${WVARS[torch-inception]:+torch-inception} ;;
+            java_worker inception inception; java_worker inception-dl4j inception-dl4j
+            peer_worker torch-inception inception
+            run_workload inception inception inception-dl4j ${WVARS[torch-inception]:+torch-inception} ;;
         mobilenet)
-            java_worker mobilenet mobilenet; peer_worker torch-mobilenet mobilenet
-            run_workload mobilenet mobilenet ${WVARS[torch-mobilenet]:+torch-mobilenet} ;;
+            java_worker mobilenet mobilenet; java_worker mobilenet-dl4j mobilenet-dl4j
+            peer_worker torch-mobilenet mobilenet
+            run_workload mobilenet mobilenet mobilenet-dl4j ${WVARS[torch-mobilenet]:+torch-mobilenet} ;;
         head)
             java_worker head head; peer_worker torch-head head
             run_workload head head ${WVARS[torch-head]:+torch-head} ;;
@@ -200,7 +203,9 @@ function median(key,    n, i, j, t, a) {
 $2 == "mem" { mem[$1] = $3; next }
 { key = $1 SUBSEP $2; if (!(key in cnt)) order[++nk] = key; cnt[key]++; val[key, cnt[key]] = $5 / $4; items[key] = $5 }
 END {
-    gf["vgg"] = 13.24; gf["vgg-plain"] = 13.24; gf["torch-vgg"] = 13.24
+    gf["vgg"] = 13.24; gf["vgg-plain"] = 13.24; gf["torch-vgg"] = 13.24; gf["vgg-dl4j"] = 13.24
+    gf["inception-dl4j"] = 1.838; gf["mobilenet-dl4j"] = 1.135
+    wl["vgg-dl4j"] = "vgg"; wl["inception-dl4j"] = "inception"; wl["mobilenet-dl4j"] = "mobilenet"
     gf["inception"] = 1.838; gf["torch-inception"] = 1.838; gf["mobilenet"] = 1.135; gf["torch-mobilenet"] = 1.135
     wl["vgg"] = "vgg"; wl["vgg-plain"] = "vgg"; wl["torch-vgg"] = "vgg"; wl["inception"] = "inception"
     wl["torch-inception"] = "inception"; wl["mobilenet"] = "mobilenet"; wl["torch-mobilenet"] = "mobilenet"

@@ -277,6 +277,7 @@ final class InferencePlan implements AutoCloseable {
         owned.add(output);
         add(new reorder(new reorder.primitive_desc(OneDnn.engine(), last.desc(), OneDnn.engine(), output.get_desc())),
                 new IntMemoryMap().put(DNNL_ARG_FROM, last.mem()).put(DNNL_ARG_TO, output));
+        attachScratchpad();
         steps = count;
     }
 
@@ -451,6 +452,32 @@ final class InferencePlan implements AutoCloseable {
         return m;
     }
 
+    private final List<IntMemoryMap> scratchpadUsers = new ArrayList<>();
+    private final List<memory.desc> scratchpadDescs = new ArrayList<>();
+
+    private void needsScratchpad(IntMemoryMap args, memory.desc desc) {
+        owned.add(desc);
+        if (desc.get_size() > 0) {
+            scratchpadUsers.add(args);
+            scratchpadDescs.add(desc);
+        }
+    }
+
+    /** Gives every primitive that asked for one a view of a single scratchpad buffer, as large as the largest ask. */
+    private void attachScratchpad() {
+        long bytes = scratchpadDescs.stream().mapToLong(memory.desc::get_size).max().orElse(0);
+        if (bytes == 0) {
+            return;
+        }
+        memory shared = new memory(new memory.desc(new long[]{bytes}, memory.data_type.u8, memory.format_tag.x), OneDnn.engine());
+        owned.add(shared);
+        for (int i = 0; i < scratchpadUsers.size(); i++) {
+            memory view = new memory(scratchpadDescs.get(i), OneDnn.engine(), shared.get_data_handle());
+            owned.add(view);
+            scratchpadUsers.get(i).put(org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD, view);
+        }
+    }
+
     private void add(primitive p, IntMemoryMap args) {
         owned.add(p);
         owned.add(args);
@@ -539,8 +566,10 @@ final class InferencePlan implements AutoCloseable {
         memory bias = constant(parts.bias, new long[]{oc}, memory.format_tag.x, pd.bias_desc());
         Value in = as(src, pd.src_desc());
         Value out = allocate(pd.dst_desc(), uses);
-        add(new convolution_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, weights)
-                .put(DNNL_ARG_BIAS, bias).put(DNNL_ARG_DST, out.mem()));
+        IntMemoryMap convArgs = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, weights)
+                .put(DNNL_ARG_BIAS, bias).put(DNNL_ARG_DST, out.mem());
+        needsScratchpad(convArgs, pd.scratchpad_desc());
+        add(new convolution_forward(pd), convArgs);
         if (in != src) {
             release(in.buffer());
         }
@@ -704,8 +733,10 @@ final class InferencePlan implements AutoCloseable {
         memory bm = constant(bias, new long[]{units}, memory.format_tag.x, pd.bias_desc());
         Value in = as(src, pd.src_desc());
         Value out = allocate(pd.dst_desc(), softmax ? 1 : uses);
-        add(new inner_product_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, wm)
-                .put(DNNL_ARG_BIAS, bm).put(DNNL_ARG_DST, out.mem()));
+        IntMemoryMap ipArgs = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, wm)
+                .put(DNNL_ARG_BIAS, bm).put(DNNL_ARG_DST, out.mem());
+        needsScratchpad(ipArgs, pd.scratchpad_desc());
+        add(new inner_product_forward(pd), ipArgs);
         if (in != src) {
             release(in.buffer());
         }
@@ -765,6 +796,9 @@ final class InferencePlan implements AutoCloseable {
     private primitive_attr attributes(float[][] post) {
         primitive_attr attr = new primitive_attr();
         owned.add(attr);
+        // one scratchpad shared by all convolutions and dense layers (they run one after the other) instead of one
+        // per primitive: Winograd's transform buffers are large
+        attr.set_scratchpad_mode(org.bytedeco.dnnl.global.dnnl.scratchpad_mode.user);
         if (post != null) {
             post_ops ops = new post_ops();
             owned.add(ops);

@@ -36,8 +36,9 @@ import static io.transferlab.layers.Layers.Input;
  *
  * <p>Protocol (stdin, one command per line; answers are the stdout lines starting with {@code @@}, everything else
  * on stdout/stderr is log): {@code round} runs one round and answers {@code @@ ok SECONDS ITEMS};
- * {@code round VARIANT} runs that variant (the forward workloads have "ours", the library's oneDNN inference
- * plan behind Model.predict, and "dl4j", the model's DL4J network); {@code check} answers {@code @@ ok CHECKSUM}; {@code mem} answers {@code @@ ok VmHWM_KB}; {@code quit}.
+ * {@code round VARIANT} runs that variant (the forward workloads "vgg", "inception", "mobilenet" run "ours", the
+ * library's oneDNN inference plan behind Model.predict; "vgg-dl4j" etc. run "dl4j", the model's DL4J network; the
+ * head runs both); {@code check} answers {@code @@ ok CHECKSUM}; {@code mem} answers {@code @@ ok VmHWM_KB}; {@code quit}.
  *
  * <p>Workloads (first argument): {@code vgg} (our VGG16 conv base, 150x150, batch 20), {@code vgg-plain} (a plain
  * DL4J VGG16 conv base: NHWC ConvolutionLayer/SubsamplingLayer in a MultiLayerNetwork, the reference FINDINGS.md
@@ -62,12 +63,13 @@ public final class Benchmark {
         String workload = args[0];
         INDArray[] last = new INDArray[1];
         Map<String, Round> variants = switch (workload) {
-            case "vgg" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150, last);
+            case "vgg", "vgg-dl4j" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150,
+                    workload.endsWith("-dl4j"), last);
             case "vgg-plain" -> Map.of("ours", plainVgg(last));
-            case "inception" -> forward(Applications.inceptionV3().includeTop(false).inputShape(150, 150, 3).build()
-                    .upTo("mixed7"), 150, last);
-            case "mobilenet" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false).inputShape(224, 224, 3)
-                    .build(), 224, last);
+            case "inception", "inception-dl4j" -> forward(Applications.inceptionV3().includeTop(false)
+                    .inputShape(150, 150, 3).build().upTo("mixed7"), 150, workload.endsWith("-dl4j"), last);
+            case "mobilenet", "mobilenet-dl4j" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false)
+                    .inputShape(224, 224, 3).build(), 224, workload.endsWith("-dl4j"), last);
             case "head" -> head();
             case "pipeline" -> Map.of("ours", pipeline(Path.of(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException("unknown workload " + workload);
@@ -109,23 +111,24 @@ public final class Benchmark {
     }
 
     /**
-     * Two variants: "ours", the library's inference path (Model.predict: the oneDNN plan), and "dl4j", the same
-     * model's DL4J network (DL4J's layers with its oneDNN helpers).
+     * "ours": the library's inference path (Model.predict: the oneDNN plan); or, for the "-dl4j" workloads, "dl4j":
+     * the same model's DL4J network (DL4J's layers with its oneDNN helpers). Separate processes, so that each
+     * path's peak memory is its own.
      */
-    private static Map<String, Round> forward(Model model, int size, INDArray[] last) {
+    private static Map<String, Round> forward(Model model, int size, boolean dl4j, INDArray[] last) {
         var net = model.network();
         INDArray x = input(size);
+        if (dl4j) {
+            return Map.of("dl4j", () -> {
+                last[0] = net.outputSingle(false, x);
+                return BATCH;
+            });
+        }
         System.err.println("inference path: " + io.transferlab.inference.Inference.describe(model));
-        Map<String, Round> v = new LinkedHashMap<>();
-        v.put("ours", () -> {
+        return Map.of("ours", () -> {
             last[0] = model.predict(x);
             return BATCH;
         });
-        v.put("dl4j", () -> {
-            last[0] = net.outputSingle(false, x);
-            return BATCH;
-        });
-        return v;
     }
 
     /** VGG16's conv base written directly against DL4J, NHWC, explicit padding: the reference in FINDINGS.md. */
