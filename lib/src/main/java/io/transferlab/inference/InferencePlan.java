@@ -564,12 +564,18 @@ final class InferencePlan implements AutoCloseable {
         memory weights = constant(parts.kernel, wDims, depthwise ? memory.format_tag.hwigo : memory.format_tag.hwio,
                 pd.weights_desc());
         memory bias = constant(parts.bias, new long[]{oc}, memory.format_tag.x, pd.bias_desc());
+        return withWeights(pd, new convolution_forward(pd), weights, bias, src, uses);
+    }
+
+    /** Adds a convolution or dense primitive: its input reordered if need be, its output in a pooled buffer. */
+    private Value withWeights(org.bytedeco.dnnl.primitive_desc_base pd, primitive p, memory weights, memory bias,
+                              Value src, int uses) {
         Value in = as(src, pd.src_desc());
         Value out = allocate(pd.dst_desc(), uses);
-        IntMemoryMap convArgs = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, weights)
+        IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, weights)
                 .put(DNNL_ARG_BIAS, bias).put(DNNL_ARG_DST, out.mem());
-        needsScratchpad(convArgs, pd.scratchpad_desc());
-        add(new convolution_forward(pd), convArgs);
+        needsScratchpad(args, pd.scratchpad_desc());
+        add(p, args);
         if (in != src) {
             release(in.buffer());
         }
@@ -602,10 +608,7 @@ final class InferencePlan implements AutoCloseable {
                 new long[]{pads[0], pads[2]}, new long[]{pads[1], pads[3]});
         owned.add(desc);
         var pd = new pooling_forward.primitive_desc(desc, OneDnn.engine());
-        owned.add(pd);
-        Value out = allocate(pd.dst_desc(), uses);
-        add(new pooling_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, out.mem()));
-        return out;
+        return unary(pd, new pooling_forward(pd), src, uses);
     }
 
     /** Pools each channel over the whole image; the result is a flat (batch, channels) value. */
@@ -634,10 +637,7 @@ final class InferencePlan implements AutoCloseable {
         var desc = new eltwise_forward.desc(prop_kind.forward_inference, ALGORITHMS[(int) post[0][0]], src.desc(), post[0][1], post[0][2]);
         owned.add(desc);
         var pd = new eltwise_forward.primitive_desc(desc, OneDnn.engine());
-        owned.add(pd);
-        Value out = allocate(pd.dst_desc(), uses);
-        add(new eltwise_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, out.mem()));
-        return out;
+        return unary(pd, new eltwise_forward(pd), src, uses);
     }
 
     private Value softmax(Value src, int uses) {
@@ -647,9 +647,14 @@ final class InferencePlan implements AutoCloseable {
         var desc = new softmax_forward.desc(prop_kind.forward_inference, src.desc(), 1);
         owned.add(desc);
         var pd = new softmax_forward.primitive_desc(desc, OneDnn.engine());
+        return unary(pd, new softmax_forward(pd), src, uses);
+    }
+
+    /** Adds a one-input primitive (pooling, activation, softmax) whose output goes to a pooled buffer. */
+    private Value unary(org.bytedeco.dnnl.primitive_desc_base pd, primitive p, Value src, int uses) {
         owned.add(pd);
         Value out = allocate(pd.dst_desc(), uses);
-        add(new softmax_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, out.mem()));
+        add(p, new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, out.mem()));
         return out;
     }
 
@@ -731,15 +736,7 @@ final class InferencePlan implements AutoCloseable {
         owned.add(pd);
         memory wm = constant(kernel, new long[]{units, d[1]}, memory.format_tag.io, pd.weights_desc());
         memory bm = constant(bias, new long[]{units}, memory.format_tag.x, pd.bias_desc());
-        Value in = as(src, pd.src_desc());
-        Value out = allocate(pd.dst_desc(), softmax ? 1 : uses);
-        IntMemoryMap ipArgs = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, wm)
-                .put(DNNL_ARG_BIAS, bm).put(DNNL_ARG_DST, out.mem());
-        needsScratchpad(ipArgs, pd.scratchpad_desc());
-        add(new inner_product_forward(pd), ipArgs);
-        if (in != src) {
-            release(in.buffer());
-        }
+        Value out = withWeights(pd, new inner_product_forward(pd), wm, bm, src, softmax ? 1 : uses);
         if (softmax) {
             Value s = softmax(out, uses);
             release(out.buffer());
