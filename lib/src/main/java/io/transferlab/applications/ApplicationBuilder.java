@@ -21,8 +21,10 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     /** The Keras name of the network, as in summaries and weight files (vgg16, inception_v3, ...). */
     protected abstract String kerasName();
 
-    /** The input size of the ImageNet classifier (224, 299). */
-    protected abstract int defaultSize();
+    /** The input size of the ImageNet classifier: 224, as for most Keras applications (InceptionV3: 299). */
+    protected int defaultSize() {
+        return 224;
+    }
 
     /**
      * The smallest input size inputShape(...) accepts at once (Keras's min_size); 1 leaves the check to build(),
@@ -33,14 +35,26 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     }
 
     /**
-     * Builds the model: Keras's ImageNet-top rule, the architecture, then the weights (none, "imagenet" or a file).
-     * Builders whose weight files depend on more options (MobileNets: alpha and size) override it.
+     * Builds the model: Keras's rules for the ImageNet weights ({@link #checkImagenet}), the architecture, then the
+     * weights (none, "imagenet": {@link #imagenetWeights}, or a file).
      */
     public Model build() {
-        checkImagenetTop();
+        boolean imagenet = "imagenet".equals(weights);
+        if (imagenet) {
+            checkImagenet();
+        }
         Model model = buildArchitecture();
-        Applications.loadWeights(model, weights, kerasName(), includeTop);
+        if (weights != null) {
+            java.nio.file.Path file = imagenet ? io.transferlab.weights.WeightStore.fetch(imagenetWeights())
+                    : java.nio.file.Path.of(weights);
+            System.out.println(model.loadWeights(file));
+        }
         return model;
+    }
+
+    /** The published ImageNet weights for the current options (the MobileNets' depend on alpha and size too). */
+    protected io.transferlab.weights.WeightStore.WeightsFile imagenetWeights() {
+        return io.transferlab.weights.WeightStore.file(kerasName(), includeTop);
     }
 
     /** The network's layers for the current options, with random initial weights. */
@@ -103,9 +117,9 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
                 : includeTop ? Shape.of(defaultSize(), defaultSize(), 3) : Shape.of(Shape.NONE, Shape.NONE, 3);
     }
 
-    /** Keras's rule: the ImageNet classifier only takes its own input size and 1000 classes. */
-    protected void checkImagenetTop() {
-        if ("imagenet".equals(weights) && includeTop && (classes != 1000 || (inputShape != null
+    /** Keras's rule for ImageNet weights: the ImageNet classifier only takes its own input size and 1000 classes. */
+    protected void checkImagenet() {
+        if (includeTop && (classes != 1000 || (inputShape != null
                 && (inputShape.get(0) != defaultSize() || inputShape.get(1) != defaultSize())))) {
             throw new IllegalArgumentException("With include_top and ImageNet weights, " + kerasName() + " takes "
                     + defaultSize() + "x" + defaultSize() + "x3 images and has 1000 classes (got input " + inputShape

@@ -57,17 +57,6 @@ public final class Applications {
         return mode;
     }
 
-    /** Loads weights given as null (none), "imagenet" (published file for the model) or a file path. */
-    static void loadWeights(Model model, String weights, String kerasName, boolean includeTop) {
-        if (weights == null || weights.isBlank() || weights.equals("none")) {
-            return;
-        }
-        java.nio.file.Path file = weights.equals("imagenet")
-                ? io.transferlab.weights.WeightStore.fetch(io.transferlab.weights.WeightStore.file(kerasName, includeTop))
-                : java.nio.file.Path.of(weights);
-        System.out.println(model.loadWeights(file));
-    }
-
     /**
      * Builds a network for an input shape; when the input is too small, fails with a message that names the
      * smallest input size that works (found by trying sizes from {@code hint} down and up).

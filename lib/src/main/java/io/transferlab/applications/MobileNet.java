@@ -17,7 +17,6 @@ import io.transferlab.layers.ZeroPadding2D;
 
 import io.transferlab.weights.WeightStore;
 
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -44,11 +43,6 @@ public final class MobileNet extends ApplicationBuilder<MobileNet> {
     @Override
     protected String kerasName() {
         return "mobilenet";
-    }
-
-    @Override
-    protected int defaultSize() {
-        return 224;
     }
 
     @Override
@@ -86,35 +80,29 @@ public final class MobileNet extends ApplicationBuilder<MobileNet> {
         return rows == s.get(1) && (rows == 128 || rows == 160 || rows == 192 || rows == 224) ? rows : 224;
     }
 
-    /** Builds the model, with random weights unless {@link #weights(String)} was given. */
+    /** Keras's rules for the ImageNet weights: 3 channels, 1000 classes with the top, depth multiplier 1, published sizes. */
     @Override
-    public Model build() {
+    protected void checkImagenet() {
         Shape shape = shape();
-        boolean imagenet = "imagenet".equals(weights);
-        if (imagenet) {
-            if (shape.get(2) != 3) {
-                throw new IllegalArgumentException("The MobileNet ImageNet weights take 3-channel images, got input_shape " + shape);
-            }
-            if (depthMultiplier != 1) {
-                throw new IllegalArgumentException("The MobileNet ImageNet weights need depth_multiplier 1, got " + depthMultiplier);
-            }
-            if (includeTop && classes != 1000) {
-                throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNet has 1000 classes (got "
-                        + classes + "). Use includeTop(false) for a new classifier.");
-            }
-            if (includeTop && (shape.get(0) != shape.get(1) || weightRows() != shape.get(0))) {
-                throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNet takes square images of "
-                        + "128, 160, 192 or 224 pixels, got input_shape " + shape + ". Use includeTop(false) for other sizes.");
-            }
+        if (shape.get(2) != 3) {
+            throw new IllegalArgumentException("The MobileNet ImageNet weights take 3-channel images, got input_shape " + shape);
         }
-        Model model = buildArchitecture();
-        if (imagenet) {
-            Path file = WeightStore.fetch(WeightStore.mobileNet(alpha, (int) weightRows(), includeTop));
-            System.out.println(model.loadWeights(file));
-        } else if (weights != null) {
-            System.out.println(model.loadWeights(Path.of(weights)));
+        if (depthMultiplier != 1) {
+            throw new IllegalArgumentException("The MobileNet ImageNet weights need depth_multiplier 1, got " + depthMultiplier);
         }
-        return model;
+        if (includeTop && classes != 1000) {
+            throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNet has 1000 classes (got "
+                    + classes + "). Use includeTop(false) for a new classifier.");
+        }
+        if (includeTop && (shape.get(0) != shape.get(1) || weightRows() != shape.get(0))) {
+            throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNet takes square images of "
+                    + "128, 160, 192 or 224 pixels, got input_shape " + shape + ". Use includeTop(false) for other sizes.");
+        }
+    }
+
+    @Override
+    protected WeightStore.WeightsFile imagenetWeights() {
+        return WeightStore.mobileNet(alpha, (int) weightRows(), includeTop);
     }
 
     @Override

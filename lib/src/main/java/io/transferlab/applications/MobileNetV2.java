@@ -16,7 +16,6 @@ import io.transferlab.layers.ZeroPadding2D;
 
 import io.transferlab.weights.WeightStore;
 
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -45,11 +44,6 @@ public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
     }
 
     @Override
-    protected int defaultSize() {
-        return 224;
-    }
-
-    @Override
     protected int minSize() {
         return 32;
     }
@@ -69,28 +63,22 @@ public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
         return rows == s.get(1) && (rows == 96 || rows == 128 || rows == 160 || rows == 192 || rows == 224) ? rows : 224;
     }
 
-    /** Builds the model, with random weights unless {@link #weights(String)} was given. */
+    /** Keras's rules for the ImageNet weights: 3 channels, 1000 classes with the top, published sizes. */
     @Override
-    public Model build() {
+    protected void checkImagenet() {
         Shape shape = shape();
-        boolean imagenet = "imagenet".equals(weights);
-        if (imagenet) {
-            if (shape.get(2) != 3) {
-                throw new IllegalArgumentException("The MobileNetV2 ImageNet weights take 3-channel images, got input_shape " + shape);
-            }
-            if (includeTop && classes != 1000) {
-                throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNetV2 has 1000 classes (got "
-                        + classes + "). Use includeTop(false) for a new classifier.");
-            }
+        if (shape.get(2) != 3) {
+            throw new IllegalArgumentException("The MobileNetV2 ImageNet weights take 3-channel images, got input_shape " + shape);
         }
-        Model model = buildArchitecture();
-        if (imagenet) {
-            Path file = WeightStore.fetch(WeightStore.mobileNetV2(alpha, (int) weightRows(), includeTop));
-            System.out.println(model.loadWeights(file));
-        } else if (weights != null) {
-            System.out.println(model.loadWeights(Path.of(weights)));
+        if (includeTop && classes != 1000) {
+            throw new IllegalArgumentException("With include_top and ImageNet weights, MobileNetV2 has 1000 classes (got "
+                    + classes + "). Use includeTop(false) for a new classifier.");
         }
-        return model;
+    }
+
+    @Override
+    protected WeightStore.WeightsFile imagenetWeights() {
+        return WeightStore.mobileNetV2(alpha, (int) weightRows(), includeTop);
     }
 
     @Override

@@ -39,11 +39,6 @@ public final class Vgg16 extends ApplicationBuilder<Vgg16> {
     }
 
     @Override
-    protected int defaultSize() {
-        return 224;
-    }
-
-    @Override
     protected Model buildArchitecture() {
         Shape shape = shape();
         return inputTensor != null ? graph(shape) : Applications.buildChecked("vgg16", shape, this::graph, 32);

@@ -38,12 +38,7 @@ public final class Inference {
 
     /** Whether the oneDNN path is switched on (it is unless TL_FAST_INFERENCE=0 or transferlab.fastInference=false). */
     public static boolean enabled() {
-        String p = System.getProperty("transferlab.fastInference");
-        if (p != null) {
-            return !p.equalsIgnoreCase("false") && !p.equals("0");
-        }
-        String e = System.getenv("TL_FAST_INFERENCE");
-        return e == null || !(e.equalsIgnoreCase("false") || e.equals("0"));
+        return io.transferlab.runtime.Backend.switchedOn("transferlab.fastInference", "TL_FAST_INFERENCE");
     }
 
     /**

@@ -178,7 +178,7 @@ final class InferencePlan implements AutoCloseable {
             } else if (layer instanceof Conv2D || layer instanceof DepthwiseConv2D) {
                 ConvParts parts = convParts(layer, args.get(0).dims()[1]);
                 String activation = layer instanceof Conv2D c ? c.activation() : ((DepthwiseConv2D) layer).activation();
-                float[][] post = activationOf(activation, layer);
+                Eltwise post = activationOf(activation, layer);
                 // fold a following BatchNormalization (only when the conv itself is linear)
                 Integer j = single(consumers, result, out);
                 if (post == null && j != null && ops.get(j).layer instanceof BatchNormalization bn) {
@@ -220,7 +220,7 @@ final class InferencePlan implements AutoCloseable {
                 count++;
             } else if (layer instanceof Dense dense) {
                 Integer j = single(consumers, result, out);
-                float[][] post = "softmax".equals(dense.activation()) ? null : activationOf(dense.activation(), layer);
+                Eltwise post = "softmax".equals(dense.activation()) ? null : activationOf(dense.activation(), layer);
                 boolean softmax = "softmax".equals(dense.activation());
                 if (!softmax && post == null && j != null && fusable(ops.get(j).layer)) {
                     post = activationOf(ops.get(j).layer);
@@ -243,7 +243,7 @@ final class InferencePlan implements AutoCloseable {
                 parts.bias = new float[(int) d[1]];
                 foldBatchNorm(parts, bn);
                 Integer j = single(consumers, result, out);
-                float[][] post = null;
+                Eltwise post = null;
                 if (j != null && fusable(ops.get(j).layer)) {
                     post = activationOf(ops.get(j).layer);
                     done[j] = true;
@@ -534,7 +534,7 @@ final class InferencePlan implements AutoCloseable {
         }
     }
 
-    private Value convolution(Window w, boolean depthwise, ConvParts parts, Value src, long[] extraPad, float[][] post,
+    private Value convolution(Window w, boolean depthwise, ConvParts parts, Value src, long[] extraPad, Eltwise post,
                               int uses) {
         long[] d = src.dims(); // n, c, h, w (already padded by nothing: extraPad is applied here)
         long inH = d[2] + extraPad[0] + extraPad[1];
@@ -595,8 +595,7 @@ final class InferencePlan implements AutoCloseable {
 
     /** Winograd convolutions unless TL_WINOGRAD=0 (or the system property transferlab.winograd=false). */
     static boolean winograd() {
-        String p = System.getProperty("transferlab.winograd", System.getenv("TL_WINOGRAD"));
-        return p == null || !(p.equalsIgnoreCase("false") || p.equals("0"));
+        return io.transferlab.runtime.Backend.switchedOn("transferlab.winograd", "TL_WINOGRAD");
     }
 
     private Value pooling(Value src, Window w, algorithm alg, int uses) {
@@ -630,11 +629,11 @@ final class InferencePlan implements AutoCloseable {
         if (layer instanceof Activation a && "softmax".equals(a.activation())) {
             return softmax(src, uses);
         }
-        float[][] post = activationOf(layer);
+        Eltwise post = activationOf(layer);
         if (post == null) {
             return copy(src, uses);
         }
-        var desc = new eltwise_forward.desc(prop_kind.forward_inference, ALGORITHMS[(int) post[0][0]], src.desc(), post[0][1], post[0][2]);
+        var desc = new eltwise_forward.desc(prop_kind.forward_inference, post.alg(), src.desc(), post.alpha(), post.beta());
         owned.add(desc);
         var pd = new eltwise_forward.primitive_desc(desc, OneDnn.engine());
         return unary(pd, new eltwise_forward(pd), src, uses);
@@ -717,7 +716,7 @@ final class InferencePlan implements AutoCloseable {
         return out;
     }
 
-    private Value dense(Dense layer, Value src, float[][] post, boolean softmax, int uses) {
+    private Value dense(Dense layer, Value src, Eltwise post, boolean softmax, int uses) {
         long[] d = src.dims();
         if (d.length != 2) {
             throw new UnsupportedOperationException("Dense '" + layer.name() + "' on an image (only on flat vectors)");
@@ -747,9 +746,9 @@ final class InferencePlan implements AutoCloseable {
 
     // ---- activations ----
 
-    private static final algorithm[] ALGORITHMS = {algorithm.eltwise_relu, algorithm.eltwise_clip,
-            algorithm.eltwise_logistic, algorithm.eltwise_tanh, algorithm.eltwise_elu, algorithm.eltwise_swish,
-            algorithm.eltwise_soft_relu};
+    /** An element-wise activation as oneDNN takes it: algorithm and its two parameters. */
+    private record Eltwise(algorithm alg, float alpha, float beta) {
+    }
 
     private static boolean fusable(Layer layer) {
         try {
@@ -759,38 +758,38 @@ final class InferencePlan implements AutoCloseable {
         }
     }
 
-    /** {algorithm index, alpha, beta} for an activation layer, or null for the identity. */
-    private static float[][] activationOf(Layer layer) {
+    /** The oneDNN form of an activation layer, or null for the identity. */
+    private static Eltwise activationOf(Layer layer) {
         if (layer instanceof ReLU r) {
             if (r.threshold() != 0) {
                 throw new UnsupportedOperationException("ReLU '" + r.name() + "' with a threshold");
             }
             if (r.maxValue() == null) {
-                return new float[][]{{0, (float) r.negativeSlope(), 0}};
+                return new Eltwise(algorithm.eltwise_relu, (float) r.negativeSlope(), 0);
             }
             if (r.negativeSlope() != 0) {
                 throw new UnsupportedOperationException("ReLU '" + r.name() + "' with both max_value and negative_slope");
             }
-            return new float[][]{{1, 0, r.maxValue().floatValue()}};
+            return new Eltwise(algorithm.eltwise_clip, 0, r.maxValue().floatValue());
         }
         return activationOf(((Activation) layer).activation(), layer);
     }
 
-    private static float[][] activationOf(String name, Layer layer) {
+    private static Eltwise activationOf(String name, Layer layer) {
         return switch (name) {
             case "linear" -> null;
-            case "relu" -> new float[][]{{0, 0, 0}};
-            case "relu6" -> new float[][]{{1, 0, 6}};
-            case "sigmoid" -> new float[][]{{2, 0, 0}};
-            case "tanh" -> new float[][]{{3, 0, 0}};
-            case "elu" -> new float[][]{{4, 1, 0}};
-            case "swish" -> new float[][]{{5, 1, 0}};
-            case "softplus" -> new float[][]{{6, 0, 0}};
+            case "relu" -> new Eltwise(algorithm.eltwise_relu, 0, 0);
+            case "relu6" -> new Eltwise(algorithm.eltwise_clip, 0, 6);
+            case "sigmoid" -> new Eltwise(algorithm.eltwise_logistic, 0, 0);
+            case "tanh" -> new Eltwise(algorithm.eltwise_tanh, 0, 0);
+            case "elu" -> new Eltwise(algorithm.eltwise_elu, 1, 0);
+            case "swish" -> new Eltwise(algorithm.eltwise_swish, 1, 0);
+            case "softplus" -> new Eltwise(algorithm.eltwise_soft_relu, 0, 0);
             default -> throw new UnsupportedOperationException("activation '" + name + "' of layer '" + layer.name() + "'");
         };
     }
 
-    private primitive_attr attributes(float[][] post) {
+    private primitive_attr attributes(Eltwise post) {
         primitive_attr attr = new primitive_attr();
         owned.add(attr);
         // one scratchpad shared by all convolutions and dense layers (they run one after the other) instead of one
@@ -799,7 +798,7 @@ final class InferencePlan implements AutoCloseable {
         if (post != null) {
             post_ops ops = new post_ops();
             owned.add(ops);
-            ops.append_eltwise(1f, ALGORITHMS[(int) post[0][0]], post[0][1], post[0][2]);
+            ops.append_eltwise(1f, post.alg(), post.alpha(), post.beta());
             attr.set_post_ops(ops);
         }
         return attr;

@@ -60,8 +60,19 @@ public final class Backend {
     }
 
     private static boolean oneDnnWanted() {
-        String v = System.getProperty("TL_ONEDNN", System.getenv("TL_ONEDNN"));
-        return v == null || !v.equalsIgnoreCase("false");
+        return switchedOn("TL_ONEDNN", "TL_ONEDNN");
+    }
+
+    /**
+     * A switch that is on unless the system property, or else the environment variable, says "false" or "0": how
+     * the library's fast paths are turned off for comparisons (TL_ONEDNN, TL_FAST_INFERENCE, TL_WINOGRAD, ...).
+     */
+    public static boolean switchedOn(String property, String environmentVariable) {
+        String v = System.getProperty(property);
+        if (v == null) {
+            v = System.getenv(environmentVariable);
+        }
+        return v == null || !(v.equalsIgnoreCase("false") || v.equals("0"));
     }
 
     /**

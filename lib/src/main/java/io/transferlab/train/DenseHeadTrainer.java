@@ -76,12 +76,7 @@ final class DenseHeadTrainer {
     private FloatPointer gradB;
 
     static boolean enabled() {
-        String p = System.getProperty("transferlab.fastHead");
-        if (p != null) {
-            return !(p.equalsIgnoreCase("false") || p.equals("0"));
-        }
-        String e = System.getenv("TL_FAST_HEAD");
-        return e == null || !(e.equalsIgnoreCase("false") || e.equals("0"));
+        return io.transferlab.runtime.Backend.switchedOn("transferlab.fastHead", "TL_FAST_HEAD");
     }
 
     /**

@@ -104,8 +104,8 @@ public final class Features {
         int done = 0;
         int batches = data.numBatches();
         int step = 0;
-        System.out.printf("Extracting features of %d images with %s (output %s) on %s...%n", data.size(), model.name(),
-                model.outputShape(), io.transferlab.inference.Inference.describe(model));
+        System.out.printf("Extracting features of %d images with %s (output %s)...%n", data.size(), model.name(),
+                model.outputShape());
         for (Batch b : data) {
             if (b.size() == 0) {
                 continue;
@@ -115,6 +115,10 @@ public final class Features {
             files.addAll(b.files());
             done += b.size();
             step++;
+            if (step == 1) {
+                // after the first batch, so that this names the plan that batch compiled instead of compiling another
+                System.out.println("  running on " + io.transferlab.inference.Inference.describe(model));
+            }
             long now = System.nanoTime();
             if (now - lastPrint > 10_000_000_000L || step == batches) {
                 double secs = (now - t0) / 1e9;

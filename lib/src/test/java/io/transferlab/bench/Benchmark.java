@@ -124,6 +124,7 @@ public final class Benchmark {
                 return BATCH;
             });
         }
+        model.predict(x); // compiles the plan for this batch, which describe then names
         System.err.println("inference path: " + io.transferlab.inference.Inference.describe(model));
         return Map.of("ours", () -> {
             last[0] = model.predict(x);
