@@ -23,6 +23,7 @@ import html
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -217,6 +218,27 @@ def error_text(exc):
     return text[m.end():].strip() if m else text
 
 
+def why_the_kernel_died(cwd, since):
+    """The JVM writes hs_err_pid<N>.log into the kernel's working folder when it crashes in native code: point at
+    it (moved to the temp folder, out of the notebooks) with its headline; without one, memory is the usual cause."""
+    started = time.time() - (time.monotonic() - since)
+    crashes = [f for f in Path(cwd).glob("hs_err_pid*.log") if f.stat().st_mtime >= started - 1]
+    if not crashes:
+        return "  no JVM crash report: out of memory? try TL_KERNEL_XMX=... (or see the kernel log)"
+    report = max(crashes, key=lambda f: f.stat().st_mtime)
+    kept = Path(tempfile.gettempdir()) / report.name
+    shutil.move(str(report), kept)
+    lines = kept.read_text(errors="replace").splitlines()
+    head = [l[2:].strip() for l in lines[:12] if l.startswith("# ") and l[2:].strip()
+            and not l.startswith("# If you") and "bug report" not in l and "core dump" not in l.lower()]
+    frames = []
+    for i, l in enumerate(lines):
+        if l.startswith("Native frames:") or l.startswith("Java frames:"):
+            frames += [f.strip() for f in lines[i + 1:i + 9] if f.strip()]
+    detail = "\n".join("    " + l for l in head + frames[:10])
+    return f"  the JVM crashed in native code; crash report: {kept}\n{detail}"
+
+
 def run_one(path, args, label, kernel_log):
     import nbformat
     from nbclient import NotebookClient
@@ -250,8 +272,8 @@ def run_one(path, args, label, kernel_log):
                 return nb, time.monotonic() - t0, (prog, f"cell timed out after {args.timeout_cell} s "
                                                           f"(--timeout-cell): {error_text(e)}")
             except DeadKernelError as e:
-                return nb, time.monotonic() - t0, (prog, f"the kernel died: {error_text(e)} "
-                                                          f"(out of memory? try TL_KERNEL_XMX=...)")
+                return nb, time.monotonic() - t0, (prog, f"the kernel died: {error_text(e)}\n"
+                                                          f"{why_the_kernel_died(path.parent, t0)}")
             except (RuntimeError, TimeoutError) as e:
                 if prog.index is None and attempt < attempts:
                     print(f"  {label}: kernel did not start ({error_text(e)}); retrying", flush=True)

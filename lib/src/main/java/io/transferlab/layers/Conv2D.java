@@ -1,5 +1,6 @@
 package io.transferlab.layers;
 
+import io.transferlab.layers.dl4j.ContiguousGradientConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -94,15 +95,14 @@ public class Conv2D extends Layer {
 
     @Override
     public Object toDl4j(List<Shape> in) {
-        return new ConvolutionLayer.Builder(kernelH, kernelW)
+        return ContiguousGradientConvolution.of(new ConvolutionLayer.Builder(kernelH, kernelW)
                 .stride(strideH, strideW)
                 .nIn(in.get(0).get(2)).nOut(filters)
                 .convolutionMode(padding.dl4j())
                 .dataFormat(CNN2DFormat.NHWC)
                 .activation(Activations.dl4j(activation))
                 .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM)
-                .build();
+                .weightInit(WeightInit.XAVIER_UNIFORM));
     }
 
     /** Keras kernel (kh, kw, in, out) becomes DL4J's (out, in, kh, kw). */

@@ -1,5 +1,6 @@
 package io.transferlab.layers;
 
+import io.transferlab.layers.dl4j.ContiguousDepthwiseConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -109,7 +110,7 @@ public class DepthwiseConv2D extends Layer {
 
     @Override
     public Object toDl4j(List<Shape> in) {
-        return new DepthwiseConvolution2D.Builder(kernelH, kernelW)
+        return ContiguousDepthwiseConvolution.of(new DepthwiseConvolution2D.Builder(kernelH, kernelW)
                 .stride(strideH, strideW)
                 .nIn(in.get(0).get(2))
                 .depthMultiplier(depthMultiplier)
@@ -117,8 +118,7 @@ public class DepthwiseConv2D extends Layer {
                 .dataFormat(CNN2DFormat.NHWC)
                 .activation(Activations.dl4j(activation))
                 .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM)
-                .build();
+                .weightInit(WeightInit.XAVIER_UNIFORM));
     }
 
     /** Same layout in both: (kh, kw, in, multiplier). */

@@ -21,7 +21,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Backpropagation through the DL4J parts behind the new layers (depthwise convolution in NHWC, Keras batch
+ * Backpropagation through the DL4J parts behind the layers (convolution and depthwise convolution in NHWC, Keras batch
  * normalization with scale=False, the copying activation layer, zero padding, concatenation on channels, the
  * Keras reshape vertex) agrees with finite differences, in double precision.
  */
@@ -41,21 +41,24 @@ class BackpropGradientCheckTest {
         io.transferlab.runtime.Backend.init();   // sets float defaults once; gradient checks need double
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         Shape in = Shape.of(5, 4, 3);
+        Conv2D conv = new Conv2D(4, 3, 3, "conv").padding("same").activation("tanh");
+        Shape convOut = conv.computeOutputShape(List.of(in));                   // (5, 4, 4)
         DepthwiseConv2D dw = new DepthwiseConv2D(3, 3, "dw").depthMultiplier(2).strides(2, 2).padding("same");
-        Shape dwOut = dw.computeOutputShape(List.of(in));                       // (3, 2, 6)
+        Shape dwOut = dw.computeOutputShape(List.of(convOut));                  // (3, 2, 8)
         BatchNormalization bn = new BatchNormalization("bn").scale(false);
         Activation act = new Activation("tanh", "act");
         ZeroPadding2D pad = new ZeroPadding2D(1, 0, 0, 1, "pad");
-        Shape padOut = pad.computeOutputShape(List.of(dwOut));                  // (4, 3, 6)
+        Shape padOut = pad.computeOutputShape(List.of(dwOut));                  // (4, 3, 8)
         ReLU leaky = new ReLU(null, "leaky").negativeSlope(0.3);
         Concatenate cat = new Concatenate("cat");
-        Shape catOut = Shape.of(4, 3, 12);
+        Shape catOut = Shape.of(4, 3, 16);
         Reshape flat = new Reshape(new long[]{catOut.size()}, "flat");
 
         var gb = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(3).updater(new NoOp())
                 .graphBuilder().addInputs("in")
                 .setInputTypes(InputType.convolutional(5, 4, 3, CNN2DFormat.NHWC))
-                .addLayer("dw", conf(dw, in), "in")
+                .addLayer("conv", conf(conv, in), "in")
+                .addLayer("dw", conf(dw, convOut), "conv")
                 .addLayer("bn", conf(bn, dwOut), "dw")
                 .addLayer("act", conf(act, dwOut), "bn")
                 .addLayer("pad", conf(pad, dwOut), "act")

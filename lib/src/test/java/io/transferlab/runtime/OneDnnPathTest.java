@@ -1,9 +1,19 @@
 package io.transferlab.runtime;
 
 import io.transferlab.graph.Model;
+import io.transferlab.layers.Add;
+import io.transferlab.layers.AveragePooling2D;
+import io.transferlab.layers.BatchNormalization;
+import io.transferlab.layers.Concatenate;
 import io.transferlab.layers.Conv2D;
+import io.transferlab.layers.Dense;
+import io.transferlab.layers.DepthwiseConv2D;
+import io.transferlab.layers.Flatten;
 import io.transferlab.layers.MaxPooling2D;
+import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Tensor;
+import io.transferlab.layers.ZeroPadding2D;
+import io.transferlab.train.Optimizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
@@ -11,6 +21,9 @@ import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -19,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The library switches on DL4J's oneDNN path: convolutions of a VGG16 block really run through oneDNN, and give
- * the same numbers as DL4J's built-in path.
+ * the same numbers as DL4J's built-in path, forward and backward (the built-in backward pass is checked against
+ * finite differences in {@code BackpropGradientCheckTest}).
  */
 class OneDnnPathTest {
 
@@ -51,7 +65,7 @@ class OneDnnPathTest {
     void oneDnnGivesTheSameNumbersAsTheBuiltInPath() {
         Model block = vggBlock2();
         Nd4j.getRandom().setSeed(7);
-        INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 56, 56, 64);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 56, 56, 64);
 
         Backend.setHelpersEnabled(true);
         ComputationGraph fast = block.newNetwork();
@@ -68,5 +82,96 @@ class OneDnnPathTest {
         double scale = b.amaxNumber().doubleValue();
         assertTrue(scale > 0.1, "outputs should not be trivial, max " + scale);
         assertTrue(maxAbs <= 1e-4, "oneDNN vs built-in max abs diff " + maxAbs);
+    }
+
+    /**
+     * A small network with every trainable layer type the applications use, channels-last as everywhere in the
+     * library, in the orders they meet in VGG16, InceptionV3 and the MobileNets: convolutions with and without
+     * bias, "same" and "valid", stride 1 and 2, relu and linear; batch normalization; ReLU6; zero padding;
+     * depthwise convolution; max and average pooling; a concatenation and an addition of branches; dense layers.
+     */
+    private static Model everyTrainableLayer() {
+        Tensor in = Input(20, 20, 3);
+        Tensor x = new Conv2D(8, 3, 3, "conv_same_relu").padding("same").activation("relu").on(in);
+        x = new BatchNormalization("bn1").on(x);
+        x = new MaxPooling2D(2, 2, "max").on(x);
+        x = new ZeroPadding2D(0, 1, 0, 1, "pad").on(x);
+        x = new Conv2D(16, 3, 3, "conv_valid_s2_nobias").strides(2, 2).useBias(false).on(x);
+        x = new BatchNormalization("bn2").on(x);
+        x = new ReLU(6.0, "relu6").on(x);
+        x = new DepthwiseConv2D(3, 3, "depthwise").padding("same").useBias(false).on(x);
+        x = new BatchNormalization("bn3").on(x);
+        Tensor a = new Conv2D(6, 1, 1, "branch_1x1").activation("relu").on(x);
+        Tensor b = new Conv2D(6, 3, 3, "branch_3x3").padding("same").activation("relu").on(x);
+        x = new Concatenate("concat").on(a, b);
+        Tensor c = new Conv2D(12, 1, 1, "pointwise_linear").on(x);
+        c = new DepthwiseConv2D(3, 3, "depthwise_between_convs").padding("same").on(c);
+        c = new Conv2D(12, 1, 1, "pointwise_after_depthwise").on(c);
+        x = new Add("add").on(x, c);
+        x = new AveragePooling2D(2, 2, "avg").on(x);
+        x = new Flatten("flat").on(x);
+        x = new Dense(10, "relu", "fc").on(x);
+        Model m = Model.of("every_layer", in, new Dense(3, "softmax", "out").on(x));
+        m.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
+        return m;
+    }
+
+    private static java.util.Map<String, INDArray> gradients(ComputationGraph net, INDArray x, INDArray y) {
+        net.setInputs(x.dup());
+        net.setLabels(y.dup());
+        net.computeGradientAndScore();
+        java.util.Map<String, INDArray> g = new java.util.TreeMap<>();
+        net.gradient().gradientForVariable().forEach((k, v) -> g.put(k, v.castTo(DataType.FLOAT)));
+        return g;
+    }
+
+    /**
+     * DL4J 1.0.0-M2.1's float backward ops read permuted views with the wrong strides: its oneDNN convolution
+     * backward pass (gradients wrong by more than 100%, and a SIGSEGV one run in three for a small CNN) and its
+     * depthwise backward op when fed DL4J's own convolution output (the built-in path). The library's layers hand
+     * those ops dense arrays. The truth here is the same network in double precision, which runs ND4J's generic
+     * code, itself checked against finite differences in {@code BackpropGradientCheckTest}. Two steps on the same
+     * batch: the broken path also gave a different answer every time.
+     */
+    @ParameterizedTest(name = "oneDNN helpers {0}")
+    @ValueSource(booleans = {true, false})
+    void floatGradientsEqualDoublePrecision(boolean helpers) {
+        Model model = everyTrainableLayer();
+        Nd4j.getRandom().setSeed(11);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 16, 20, 20, 3).subi(0.5).muli(4);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 16, 3);
+        for (int i = 0; i < 16; i++) {
+            y.putScalar(i, i % 3, 1f);
+        }
+
+        Backend.setHelpersEnabled(helpers);
+        ComputationGraph net = model.newNetwork();
+        var conv = ((ConvolutionLayer) net.getLayer("conv_same_relu")).getHelper();
+        if (helpers) {
+            assertInstanceOf(MKLDNNConvHelper.class, conv);
+        } else {
+            assertNull(conv, "built-in path expected");
+        }
+        var truth = gradients(net.convertDataType(DataType.DOUBLE), x.castTo(DataType.DOUBLE),
+                y.castTo(DataType.DOUBLE));
+
+        StringBuilder wrong = new StringBuilder();
+        for (int step = 0; step < 2; step++) {
+            var actual = gradients(net, x, y);
+            assertEquals(truth.keySet(), actual.keySet());
+            for (String k : truth.keySet()) {
+                if (k.endsWith("_mean") || k.endsWith("_var")) {
+                    continue; // moving statistics, not learnt by gradients
+                }
+                INDArray t = truth.get(k);
+                double scale = t.norm2Number().doubleValue();
+                double diff = actual.get(k).sub(t).norm2Number().doubleValue();
+                assertTrue(scale > 1e-6, "gradient of " + k + " should not vanish");
+                if (!(diff <= 1e-4 * scale)) {
+                    wrong.append(String.format("%n  step %d: %s relative difference %.3g", step, k, diff / scale));
+                }
+            }
+        }
+        assertTrue(wrong.length() == 0, "float gradients differ from double precision:" + wrong);
     }
 }

@@ -1,0 +1,102 @@
+package io.transferlab.layers.dl4j;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Collection;
+
+/**
+ * DL4J's 2D convolution with its oneDNN backward pass fed a contiguous gradient.
+ *
+ * <p>Measured on DL4J 1.0.0-M2.1: for a channels-last (NHWC) ConvolutionLayer, the layer hands its oneDNN helper
+ * the output gradient as a permuted view (strides of an NCHW array seen through NHWC glasses), and the native
+ * {@code conv2d_bp} reads that view with the wrong strides (see {@link DenseArrays}). The weight and input gradients come out wrong (a
+ * small CNN: last conv layer's weight-gradient sum 0.122 instead of -1.886; the first layer's grows to 1e20 when
+ * freed memory is poisoned) and the read can run past the end of the buffer, which killed the JVM with a SIGSEGV
+ * about one run in three. The forward pass is unaffected, and DL4J's own (non-oneDNN) backward pass is right: it
+ * matches central finite differences in double precision.
+ *
+ * <p>This layer is DL4J's, configured and serialised the same way, with one change: its helper copies a
+ * non-contiguous gradient (or input) into a dense C-order array before calling the native op. The copy costs one
+ * pass over the layer's output gradient. {@code OneDnnPathTest} checks every trainable layer type's gradients, with
+ * DL4J's oneDNN helpers on and off, against the same network in double precision.
+ */
+public class ContiguousGradientConvolution extends ConvolutionLayer {
+
+    /** For DL4J's JSON configuration; use {@link #of(ConvolutionLayer.Builder)}. */
+    public ContiguousGradientConvolution() {
+        super();
+    }
+
+    private ContiguousGradientConvolution(ConvolutionLayer.Builder builder) {
+        super(builder);
+    }
+
+    /** The layer a DL4J builder describes, with the corrected backward pass. */
+    public static ContiguousGradientConvolution of(ConvolutionLayer.Builder builder) {
+        builder.build(); // DL4J's own validation of kernel, stride and padding
+        return new ContiguousGradientConvolution(builder);
+    }
+
+    @Override
+    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
+                                                       Collection<TrainingListener> trainingListeners, int layerIndex,
+                                                       INDArray layerParamsView, boolean initializeParams,
+                                                       DataType networkDataType) {
+        LayerValidation.assertNInNOutSet("ConvolutionLayer", getLayerName(), layerIndex, getNIn(), getNOut());
+        Impl layer = new Impl(conf, networkDataType);
+        layer.setListeners(trainingListeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
+    }
+
+    /** DL4J's convolution layer with {@link ContiguousHelper} in place of its oneDNN helper. */
+    public static class Impl extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
+        public Impl(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+            if (helper instanceof MKLDNNConvHelper) {
+                helper = new ContiguousHelper(dataType);
+            }
+        }
+    }
+
+    /**
+     * DL4J's oneDNN convolution helper, given dense C-order arrays in the backward pass. It stays an
+     * {@link MKLDNNConvHelper} on purpose: DL4J checks for that type to know the helper handles a missing bias.
+     */
+    public static class ContiguousHelper extends MKLDNNConvHelper {
+        public ContiguousHelper(DataType dataType) {
+            super(dataType);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray weights, INDArray bias,
+                                                         INDArray delta, int[] kernel, int[] strides, int[] pad,
+                                                         INDArray biasGradView, INDArray weightGradView,
+                                                         IActivation afn,
+                                                         ConvolutionLayer.AlgoMode mode,
+                                                         ConvolutionLayer.BwdFilterAlgo bwdFilterAlgo,
+                                                         ConvolutionLayer.BwdDataAlgo bwdDataAlgo,
+                                                         ConvolutionMode convolutionMode, int[] dilation,
+                                                         CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+            return super.backpropGradient(DenseArrays.dense(input, workspaceMgr), weights, bias,
+                    DenseArrays.dense(delta, workspaceMgr),
+                    kernel, strides, pad, biasGradView, weightGradView, afn, mode, bwdFilterAlgo, bwdDataAlgo,
+                    convolutionMode, dilation, format, workspaceMgr);
+        }
+    }
+}
