@@ -7,7 +7,7 @@
   quit           ->  @@ ok bye
 
 Usage: peer_torch.py WORKLOAD [ARGS]; the first answer is "@@ ok ready VARIANT,VARIANT,..." (or "@@ skip REASON").
-Workloads: vgg, inception, mobilenet, head, pipeline TRAIN_DIR IMAGES_PER_ROUND.
+Workloads: vgg, inception, mobilenet, head, cnn, pipeline TRAIN_DIR IMAGES_PER_ROUND.
 No weights are downloaded: every network has random weights (speed does not depend on them).
 """
 import os
@@ -148,6 +148,43 @@ def head(torch):
     return {"loop": epoch}
 
 
+def cnn(torch):
+    """Notebook 07's small CNN trained from scratch: 150x150x3, three 3x3 conv + 2x2 max-pool blocks (16, 32, 64
+    filters), Dense(128, relu), Dense(1, sigmoid); RMSprop(1e-3), batch 32, one pass over 320 images per round."""
+    import torch.nn as nn
+    n, batch = 320, 32
+    torch.manual_seed(0)
+    x = torch.rand(n, 3, 150, 150)
+    y = (torch.rand(n, 1) > 0.5).float()
+
+    def make(channels_last):
+        model = nn.Sequential(
+            nn.Conv2d(3, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 17 * 17, 128), nn.ReLU(), nn.Linear(128, 1), nn.Sigmoid())
+        xs = x
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+            xs = x.contiguous(memory_format=torch.channels_last)
+        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+        loss_fn = nn.BCELoss()
+
+        def epoch():
+            model.train()
+            perm = torch.randperm(n)
+            for i in range(0, n, batch):
+                idx = perm[i:i + batch]
+                opt.zero_grad()
+                loss = loss_fn(model(xs[idx]), y[idx])
+                loss.backward()
+                opt.step()
+            return n
+        return epoch
+
+    return {"eager": make(False), "channels_last": make(True)}
+
+
 def _decode(path):
     import numpy as np
     from PIL import Image
@@ -195,7 +232,7 @@ def main():
             torch = setup_torch()
         except ImportError:
             return skip("torch not installed (apt-get install -y python3-torch)")
-        variants = {"vgg": vgg, "inception": inception, "mobilenet": mobilenet, "head": head}[workload](torch)
+        variants = {"vgg": vgg, "inception": inception, "mobilenet": mobilenet, "head": head, "cnn": cnn}[workload](torch)
         if variants is None:
             return skip("torchvision not installed (apt-get install -y python3-torchvision)")
         sys.stderr.write("peer %s: torch %s, %d threads\n" % (workload, torch.__version__, torch.get_num_threads()))

@@ -2,13 +2,15 @@
 # Benchmark: the project (DL4J through this library) against a peer (PyTorch, Debian's python3-torch) on the same
 # machine, in the same run, rounds interleaved (the machine may be shared: compare ratios, not absolute figures).
 #
-#   bench/run.sh [--quick] [--only vgg,inception,mobilenet,head,pipeline]
+#   bench/run.sh [--quick] [--only vgg,inception,mobilenet,head,cnn,pipeline]
 #
 # Workloads (batch 20, random weights, fixed random inputs):
 #   vgg        VGG16 conv base forward, 150x150 (also a plain DL4J NHWC VGG16 as a reference)
 #   inception  InceptionV3 up to mixed7, 150x150
 #   mobilenet  MobileNet alpha 1.0, 224x224
 #   head       one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid), 2000 x 8192 features, RMSprop
+#   cnn        notebook 07's small CNN trained from scratch, one pass over 320 images 150x150, batch 32, RMSprop
+#              (not in the default list: training convolutions runs on DL4J, see README)
 #   pipeline   decode+resize JPEGs of cats_and_dogs_filtered/train to 150x150 (ImageFolder vs PIL)
 # The project's DL4J-only path is timed too ("dl4j" rows: the model's DL4J network for the forward workloads, in
 # its own process, and DL4J's own training step for the head), so the gain of each fast path shows.
@@ -184,6 +186,9 @@ for wl in ${ONLY//,/ }; do
         head)
             java_worker head head; peer_worker torch-head head
             run_workload head head ${WVARS[torch-head]:+torch-head} ;;
+        cnn)
+            java_worker cnn cnn; peer_worker torch-cnn cnn
+            run_workload cnn cnn ${WVARS[torch-cnn]:+torch-cnn} ;;
         pipeline)
             java_worker pipeline pipeline "$DATA" "$PIPE_IMAGES"; peer_worker pil-pipeline pipeline "$DATA" "$PIPE_IMAGES"
             run_workload pipeline pipeline ${WVARS[pil-pipeline]:+pil-pipeline} ;;
@@ -209,7 +214,7 @@ END {
     gf["inception"] = 1.838; gf["torch-inception"] = 1.838; gf["mobilenet"] = 1.135; gf["torch-mobilenet"] = 1.135
     wl["vgg"] = "vgg"; wl["vgg-plain"] = "vgg"; wl["torch-vgg"] = "vgg"; wl["inception"] = "inception"
     wl["torch-inception"] = "inception"; wl["mobilenet"] = "mobilenet"; wl["torch-mobilenet"] = "mobilenet"
-    wl["head"] = "head"; wl["torch-head"] = "head"; wl["pipeline"] = "pipeline"; wl["pil-pipeline"] = "pipeline"
+    wl["head"] = "head"; wl["torch-head"] = "head"; wl["cnn"] = "cnn"; wl["torch-cnn"] = "cnn"; wl["pipeline"] = "pipeline"; wl["pil-pipeline"] = "pipeline"
     for (k = 1; k <= nk; k++) { split(order[k], p, SUBSEP); med[order[k]] = median(order[k])
         w = wl[p[1]]; if (p[1] == w && p[2] == "ours") ours[w] = med[order[k]]
         if (p[1] ~ /^(torch|pil)-/) { if (med[order[k]] > best[w]) { best[w] = med[order[k]]; bestv[w] = p[2] }

@@ -3,8 +3,11 @@ package io.transferlab.bench;
 import io.transferlab.applications.Applications;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.graph.Model;
+import io.transferlab.layers.Conv2D;
 import io.transferlab.layers.Dense;
 import io.transferlab.layers.Dropout;
+import io.transferlab.layers.Flatten;
+import io.transferlab.layers.MaxPooling2D;
 import io.transferlab.layers.Tensor;
 import io.transferlab.runtime.Backend;
 import io.transferlab.train.Optimizer;
@@ -44,7 +47,9 @@ import static io.transferlab.layers.Layers.Input;
  * DL4J VGG16 conv base: NHWC ConvolutionLayer/SubsamplingLayer in a MultiLayerNetwork, the reference FINDINGS.md
  * measured), {@code inception} (InceptionV3 up to mixed7, 150x150, batch 20), {@code mobilenet} (MobileNet
  * alpha 1.0, 224x224, batch 20), {@code head} (one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid) on
- * 2000 x 8192 random features, batch 20, RMSprop, through Model.fit), {@code pipeline} (decode+resize JPEGs to
+ * 2000 x 8192 random features, batch 20, RMSprop, through Model.fit), {@code cnn} (notebook 07's small CNN trained
+ * from scratch: one pass over 320 random 150x150 images, batch 32, RMSprop, through Model.fit; DL4J's layers with
+ * its oneDNN helpers), {@code pipeline} (decode+resize JPEGs to
  * 150x150 through ImageFolder; second argument the train folder, third the number of images per round).
  */
 public final class Benchmark {
@@ -71,6 +76,7 @@ public final class Benchmark {
             case "mobilenet", "mobilenet-dl4j" -> forward(Applications.mobileNet().alpha(1.0).includeTop(false)
                     .inputShape(224, 224, 3).build(), 224, workload.endsWith("-dl4j"), last);
             case "head" -> head();
+            case "cnn" -> Map.of("ours", smallCnn());
             case "pipeline" -> Map.of("ours", pipeline(Path.of(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         };
@@ -189,6 +195,28 @@ public final class Benchmark {
         return () -> {
             m.fit(x, y, 1, BATCH, null, null);
             return 2000;
+        };
+    }
+
+    /** Notebook 07's small CNN (the tutorial's model from scratch), trained one pass over 320 images per round. */
+    private static Round smallCnn() {
+        int n = 320;
+        Nd4j.getRandom().setSeed(6);
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, 150, 150, 3);
+        INDArray y = Nd4j.rand(DataType.FLOAT, n, 1).gt(0.5).castTo(DataType.FLOAT);
+        Tensor in = Input(150, 150, 3);
+        Tensor h = in;
+        for (int filters : new int[]{16, 32, 64}) {
+            h = new Conv2D(filters, 3, 3, "conv_" + filters).activation("relu").on(h);
+            h = new MaxPooling2D(2, 2, "pool_" + filters).on(h);
+        }
+        h = new Flatten("flatten").on(h);
+        h = new Dense(128, "relu", "fc").on(h);
+        Model m = Model.of("small_cnn", in, new Dense(1, "sigmoid", "out").on(h));
+        m.compile(Optimizer.RMSprop(1e-3), "binary_crossentropy", "accuracy");
+        return () -> {
+            m.fit(x, y, 1, 32, null, null);
+            return n;
         };
     }
 
