@@ -10,7 +10,6 @@
 #   mobilenet  MobileNet alpha 1.0, 224x224
 #   head       one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid), 2000 x 8192 features, RMSprop
 #   cnn        notebook 07's small CNN trained from scratch, one pass over 320 images 150x150, batch 32, RMSprop
-#              (not in the default list: training convolutions runs on DL4J, see README)
 #   pipeline   decode+resize JPEGs of cats_and_dogs_filtered/train to 150x150 (ImageFolder vs PIL)
 # The project's DL4J-only path is timed too ("dl4j" rows: the model's DL4J network for the forward workloads, in
 # its own process, and DL4J's own training step for the head), so the gain of each fast path shows.
@@ -23,7 +22,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUICK=0
-ONLY="vgg,inception,mobilenet,head,pipeline"
+ONLY="vgg,inception,mobilenet,head,cnn,pipeline"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
