@@ -57,7 +57,7 @@ public final class Trainer {
         String[] why = new String[1];
         DenseHeadTrainer head = augment == null && DenseHeadTrainer.enabled() ? DenseHeadTrainer.forModel(model, net, why) : null;
         if (io.transferlab.runtime.Backend.verbose()) {
-            System.out.println("Training path: " + (head != null ? "dense head (BLAS)" : "DL4J" + (why[0] == null ? "" : " (" + why[0] + ")")));
+            System.out.println("Training path: " + (head != null ? "dense head (" + io.transferlab.inference.MatMul.defaultEngine() + ")" : "DL4J" + (why[0] == null ? "" : " (" + why[0] + ")")));
         }
         long augmentSeed = 1_000_003L * (start + 1);
         try {
@@ -131,6 +131,9 @@ public final class Trainer {
             System.out.println("Training interrupted after " + history.size() + " complete epoch(s); the running epoch was "
                     + "dropped. Completed epochs are kept (and checkpointed, with a ModelCheckpoint).");
         } finally {
+            if (head != null) {
+                head.close();
+            }
             java.util.List<org.deeplearning4j.optimize.api.TrainingListener> keep = new ArrayList<>(net.getListeners());
             keep.remove(accuracy);
             net.setListeners(keep);

@@ -27,6 +27,20 @@ class ArrayDataTest {
     }
 
     @Test
+    void rowsOfAViewAreGatheredFromTheView() {
+        Nd4j.getRandom().setSeed(4);
+        INDArray all = Nd4j.rand(DataType.FLOAT, 12, 6);
+        INDArray view = all.get(NDArrayIndex.interval(3, 11), NDArrayIndex.interval(1, 5)); // offset, strided rows
+        long[] idx = {2, 7, 0};
+        INDArray got = ArrayData.rows(view, idx);
+        assertArrayEquals(new long[]{3, 4}, got.shape());
+        for (int i = 0; i < idx.length; i++) {
+            assertEquals(view.getRow(idx[i]), got.getRow(i), "row " + i);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> ArrayData.rows(view, new long[]{8}));
+    }
+
+    @Test
     void anEpochVisitsEveryExampleOnceWithLabelsKeptAlongside() {
         INDArray x = Nd4j.arange(0, 23).castTo(DataType.FLOAT).reshape(23, 1).repeat(1, 3);
         INDArray y = Nd4j.arange(0, 23).castTo(DataType.FLOAT).reshape(23, 1);
