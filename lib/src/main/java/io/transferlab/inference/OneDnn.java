@@ -6,9 +6,11 @@ import org.bytedeco.dnnl.stream;
 /**
  * oneDNN through its own Java bindings (the JavaCPP "dnnl" preset): one CPU engine and one stream for the
  * process, loaded on first use. When the native library cannot be loaded (a platform without a build, say),
- * {@link #unavailable()} says why and inference runs on DL4J instead.
+ * {@link #unavailable()} says why and inference runs on DL4J instead. Shared by the inference plan, {@link MatMul}
+ * and the convolution layers' training primitives ({@code layers.dl4j}); a caller runs primitives on the stream
+ * while holding the lock on this class, since one stream is not thread-safe.
  */
-final class OneDnn {
+public final class OneDnn {
     private static engine engine;
     private static stream stream;
     private static String unavailable;
@@ -18,7 +20,7 @@ final class OneDnn {
     }
 
     /** Null when oneDNN is loaded and ready; otherwise the reason it is not. */
-    static synchronized String unavailable() {
+    public static synchronized String unavailable() {
         if (!tried) {
             tried = true;
             try {
@@ -33,14 +35,14 @@ final class OneDnn {
         return unavailable;
     }
 
-    static engine engine() {
+    public static engine engine() {
         if (unavailable() != null) {
             throw new IllegalStateException(unavailable);
         }
         return engine;
     }
 
-    static stream stream() {
+    public static stream stream() {
         engine();
         return stream;
     }

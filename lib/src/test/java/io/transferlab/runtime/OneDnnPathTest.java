@@ -13,6 +13,7 @@ import io.transferlab.layers.MaxPooling2D;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.ZeroPadding2D;
+import io.transferlab.layers.dl4j.ContiguousGradientConvolution;
 import io.transferlab.train.Optimizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
@@ -152,9 +153,46 @@ class OneDnnPathTest {
         } else {
             assertNull(conv, "built-in path expected");
         }
+        assertGradientsEqualDoublePrecision(net, x, y);
+        for (String name : new String[]{"conv_same_relu", "conv_valid_s2_nobias", "branch_1x1", "branch_3x3",
+                "pointwise_linear", "pointwise_after_depthwise"}) {
+            var layer = (ContiguousGradientConvolution.Impl) net.getLayer(name);
+            assertEquals(helpers, layer.onTrainingPrimitives(), name + ": oneDNN's training primitives "
+                    + (helpers ? "expected" : "not expected without helpers"));
+        }
+    }
+
+    /**
+     * Convolutions whose "same" padding is uneven (more at the bottom and right, as Keras and DL4J pad): stride 2 on
+     * an even size, and an even kernel; on oneDNN's training primitives, against double precision.
+     */
+    @Test
+    void unevenSamePaddingOnTrainingPrimitives() {
+        Tensor in = Input(12, 12, 3);
+        Tensor x = new Conv2D(4, 3, 3, "same_s2").padding("same").strides(2, 2).activation("relu").on(in);
+        x = new Conv2D(5, 4, 4, "same_even_kernel").padding("same").activation("tanh").on(x);
+        x = new Conv2D(6, 3, 3, "valid_s2_leftover").strides(2, 2).on(x); // 6 -> 2: one column never read
+        x = new Flatten("flat").on(x);
+        Model model = Model.of("uneven", in, new Dense(2, "softmax", "out").on(x));
+        model.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
+        Nd4j.getRandom().setSeed(12);
+        INDArray xs = Nd4j.rand(DataType.FLOAT, 6, 12, 12, 3).subi(0.5);
+        INDArray ys = Nd4j.zeros(DataType.FLOAT, 6, 2);
+        for (int i = 0; i < 6; i++) {
+            ys.putScalar(i, i % 2, 1f);
+        }
+        Backend.setHelpersEnabled(true);
+        ComputationGraph net = model.newNetwork();
+        assertGradientsEqualDoublePrecision(net, xs, ys);
+        for (String name : new String[]{"same_s2", "same_even_kernel", "valid_s2_leftover"}) {
+            assertTrue(((ContiguousGradientConvolution.Impl) net.getLayer(name)).onTrainingPrimitives(), name);
+        }
+    }
+
+    /** Two steps on the same batch, every gradient within 1e-4 (relative) of the network in double precision. */
+    private static void assertGradientsEqualDoublePrecision(ComputationGraph net, INDArray x, INDArray y) {
         var truth = gradients(net.convertDataType(DataType.DOUBLE), x.castTo(DataType.DOUBLE),
                 y.castTo(DataType.DOUBLE));
-
         StringBuilder wrong = new StringBuilder();
         for (int step = 0; step < 2; step++) {
             var actual = gradients(net, x, y);

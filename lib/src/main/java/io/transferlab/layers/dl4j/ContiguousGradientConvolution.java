@@ -5,10 +5,13 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.ConvolutionUtils;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
@@ -73,13 +76,84 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
      *   <li>the forward pass hands the input straight to the helper, without the NCHW copy of it that DL4J makes
      *       and the helper never reads.</li>
      * </ul>
-     * Anything else (NCHW, double precision, no helper, a helper that failed) takes DL4J's own code.
+     * On that path the convolutions themselves run on {@link ConvolutionTrainingPrimitives} (oneDNN primitives made
+     * once per input shape) instead of ND4J's {@code conv2d}/{@code conv2d_bp} ops, where oneDNN has them for the
+     * layer; {@code TL_CONV_TRAINING=0} keeps ND4J's ops. Anything else (NCHW, double precision, no helper, a
+     * helper that failed) takes DL4J's own code.
      */
     public static class Impl extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
+        /** Primitives by input shape, the two most recent (a training set's batches and its smaller last one). */
+        private final java.util.LinkedHashMap<java.util.List<Long>, ConvolutionTrainingPrimitives> byShape =
+                new java.util.LinkedHashMap<>(4, 0.75f, true) {
+                    @Override
+                    protected boolean removeEldestEntry(
+                            java.util.Map.Entry<java.util.List<Long>, ConvolutionTrainingPrimitives> eldest) {
+                        if (size() > 2) {
+                            eldest.getValue().close();
+                            return true;
+                        }
+                        return false;
+                    }
+                };
+        private ConvolutionTrainingPrimitives primitives;
+        private boolean primitivesRefused;
+
         public Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
             if (helper instanceof MKLDNNConvHelper) {
                 helper = new ContiguousHelper(dataType);
+            }
+            primitivesRefused = !io.transferlab.runtime.Backend.switchedOn("transferlab.convTraining",
+                    "TL_CONV_TRAINING");
+        }
+
+        /** Whether the last forward or backward pass ran on oneDNN's training primitives. */
+        public boolean onTrainingPrimitives() {
+            return primitives != null && !primitivesRefused;
+        }
+
+        /** oneDNN's training primitives for this (dense, NHWC) input, or null where they do not apply. */
+        private ConvolutionTrainingPrimitives primitives(INDArray x, INDArray weights) {
+            if (primitivesRefused) {
+                return null;
+            }
+            long[] shape = x.shape();
+            if (primitives != null && primitives.fits(shape)) {
+                return primitives;
+            }
+            var key = java.util.Arrays.stream(shape).boxed().toList();
+            primitives = byShape.get(key);
+            if (primitives != null) {
+                return primitives;
+            }
+            var c = layerConf();
+            int[] kernel = c.getKernelSize();
+            int[] strides = c.getStride();
+            int[] dilation = c.getDilation();
+            int[] in = {(int) shape[1], (int) shape[2]};
+            boolean same = convolutionMode == ConvolutionMode.Same;
+            int[] out = ConvolutionUtils.getOutputSize(x, kernel, strides, same ? null : c.getPadding(), convolutionMode,
+                    dilation, CNN2DFormat.NHWC);
+            int[] before = same ? ConvolutionUtils.getSameModeTopLeftPadding(out, in, kernel, strides, dilation)
+                    : c.getPadding();
+            // "same": what the output size needs beyond the top/left padding; otherwise the configured padding on
+            // both sides (oneDNN, like DL4J, rounds the output size down when the stride leaves rows over)
+            long[] after = new long[2];
+            for (int i = 0; i < 2; i++) {
+                long span = kernel[i] + (long) (kernel[i] - 1) * (dilation[i] - 1);
+                after[i] = same ? (long) (out[i] - 1) * strides[i] + span - in[i] - before[i] : before[i];
+            }
+            try {
+                primitives = new ConvolutionTrainingPrimitives(shape, weights.size(0), kernel, strides, dilation,
+                        new long[]{before[0], before[1]}, after, new long[]{out[0], out[1]}, c.hasBias());
+                byShape.put(key, primitives);
+                return primitives;
+            } catch (RuntimeException e) {
+                primitivesRefused = true;
+                if (io.transferlab.runtime.Backend.verbose()) {
+                    System.out.println("Layer '" + c.getLayerName() + "' trains on ND4J's convolution ops: " + e.getMessage());
+                }
+                return null;
             }
         }
 
@@ -112,6 +186,13 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             INDArray x = input.castTo(dataType);
             validateInputDepth(weights.size(1));
             var c = layerConf();
+            INDArray dense = DenseArrays.dense(x, workspaceMgr, ArrayType.FF_WORKING_MEM);
+            ConvolutionTrainingPrimitives p = primitives(dense, weights);
+            if (p != null) {
+                INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, p.outputShape(), 'c');
+                p.forward(dense, weights, bias, out);
+                return new Pair<>(out, null);
+            }
             INDArray z;
             try {
                 // "same" padding: the helper computes it from the input's size
@@ -137,6 +218,22 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             INDArray eps = DenseArrays.dense(epsilon.castTo(dataType), workspaceMgr);
             var c = layerConf();
             IActivation afn = c.getActivationFn();
+            INDArray dense = DenseArrays.dense(x, workspaceMgr);
+            ConvolutionTrainingPrimitives p = primitives(dense, weights);
+            if (p != null) {
+                INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed
+                INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
+                INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, dense.shape(), 'c');
+                INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+                INDArray biasGrad = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+                p.backward(dense, weights, delta, epsOut, weightGrad, biasGrad);
+                Gradient g = new DefaultGradient();
+                if (biasGrad != null) {
+                    g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
+                }
+                g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
+                return new Pair<>(g, backpropDropOutIfPresent(epsOut));
+            }
             Pair<Gradient, INDArray> ret = null;
             try {
                 INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed

@@ -14,12 +14,28 @@ final class DenseArrays {
     private DenseArrays() {
     }
 
-    /** The array itself when it is already dense C-order from its first element, else a dense C-order copy. */
+    /**
+     * The array itself when it is already dense C-order from its first element, else a dense C-order copy in the
+     * backward pass's working memory.
+     */
     static INDArray dense(INDArray a, LayerWorkspaceMgr workspaceMgr) {
+        return dense(a, workspaceMgr, ArrayType.BP_WORKING_MEM);
+    }
+
+    /**
+     * As {@link #dense(INDArray, LayerWorkspaceMgr)}, a copy going to the given kind of memory, or, where the
+     * workspace manager has no place for that kind (inference configures fewer), to the workspace open now: the copy
+     * only lives as long as the layer's call.
+     */
+    static INDArray dense(INDArray a, LayerWorkspaceMgr workspaceMgr, ArrayType copyTo) {
         if (a == null) {
             return null;
         }
         boolean dense = a.ordering() == 'c' && a.offset() == 0 && Shape.hasDefaultStridesForShape(a);
-        return dense ? a : workspaceMgr.dup(ArrayType.BP_WORKING_MEM, a, 'c');
+        if (dense) {
+            return a;
+        }
+        return workspaceMgr.hasConfiguration(copyTo) || workspaceMgr.isScopedOut(copyTo)
+                ? workspaceMgr.dup(copyTo, a, 'c') : a.dup('c');
     }
 }
