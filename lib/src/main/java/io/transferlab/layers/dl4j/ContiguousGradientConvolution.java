@@ -149,11 +149,17 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
                 byShape.put(key, primitives);
                 return primitives;
             } catch (RuntimeException e) {
-                primitivesRefused = true;
-                if (io.transferlab.runtime.Backend.verbose()) {
-                    System.out.println("Layer '" + c.getLayerName() + "' trains on ND4J's convolution ops: " + e.getMessage());
-                }
+                refuse(e);
                 return null;
+            }
+        }
+
+        /** From now on this layer trains on ND4J's convolution ops, saying why where asked (TL_VERBOSE). */
+        private void refuse(RuntimeException why) {
+            primitivesRefused = true;
+            if (io.transferlab.runtime.Backend.verbose()) {
+                System.out.println("Layer '" + layerConf().getLayerName() + "' trains on ND4J's convolution ops: "
+                        + why.getMessage());
             }
         }
 
@@ -221,18 +227,23 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             INDArray dense = DenseArrays.dense(x, workspaceMgr);
             ConvolutionTrainingPrimitives p = primitives(dense, weights);
             if (p != null) {
-                INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed
-                INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
-                INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, dense.shape(), 'c');
-                INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
-                INDArray biasGrad = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-                p.backward(dense, weights, delta, epsOut, weightGrad, biasGrad);
-                Gradient g = new DefaultGradient();
-                if (biasGrad != null) {
-                    g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
+                try {
+                    INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed
+                    INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
+                    INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
+                            dense.shape(), 'c');
+                    INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+                    INDArray biasGrad = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+                    p.backward(dense, weights, delta, epsOut, weightGrad, biasGrad);
+                    Gradient g = new DefaultGradient();
+                    if (biasGrad != null) {
+                        g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
+                    }
+                    g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
+                    return new Pair<>(g, backpropDropOutIfPresent(epsOut));
+                } catch (UnsupportedOperationException e) {
+                    refuse(e);   // and on to ND4J's ops below
                 }
-                g.gradientForVariable().put(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad);
-                return new Pair<>(g, backpropDropOutIfPresent(epsOut));
             }
             Pair<Gradient, INDArray> ret = null;
             try {

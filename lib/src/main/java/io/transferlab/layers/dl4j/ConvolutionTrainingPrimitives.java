@@ -44,28 +44,37 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
     private final long[] inShape;    // n, h, w, c (NHWC)
     private final long[] outShape;   // n, oh, ow, oc (NHWC)
     private final boolean hasBias;
+    private final List<Pointer> owned = new ArrayList<>();
+    // what the backward primitives are made from, on the first backward pass (a frozen layer never makes them)
+    private final convolution_forward.primitive_desc forwardPd;
+    private final memory.desc srcDesc;
+    private final memory.desc dstDesc;
+    private final memory.desc weightsAny;
+    private final memory.desc biasDesc;
+    private final long[][] geometry;  // strides, dilations (gaps), padding before, padding after
+    // forward: user memories (handles set per call) and the primitive's own weights
     private final primitive forward;
-    private final primitive backwardData;
-    private final primitive backwardWeights;
     private final IntMemoryMap forwardArgs = new IntMemoryMap();
-    private final IntMemoryMap backwardDataArgs = new IntMemoryMap();
-    private final IntMemoryMap backwardWeightsArgs = new IntMemoryMap();
-    // user memories (handles set per call) and the primitives' own weight memories
     private final memory src;
     private final memory dst;
     private final memory userWeights;
     private final memory bias;
-    private final memory diffDst;
-    private final memory diffSrc;
-    private final memory userWeightGrad;
-    private final memory biasGrad;
     private final Reorder weightsForForward;
-    private final Reorder weightsForBackward;
-    private final Reorder weightGradOut;
-    private final List<Pointer> owned = new ArrayList<>();
+    private Backward backward;
 
     /** A reorder between a user memory and a primitive's memory, or nothing when their layouts agree. */
     private record Reorder(primitive step, IntMemoryMap args, memory target) {
+        void run(org.bytedeco.dnnl.stream stream) {
+            if (step != null) {
+                step.execute(stream, args);
+            }
+        }
+    }
+
+    /** The two backward primitives, their arguments and the memories they need beyond the forward's. */
+    private record Backward(primitive data, IntMemoryMap dataArgs, primitive weights, IntMemoryMap weightsArgs,
+                            memory diffDst, memory diffSrc, memory userWeightGrad, memory biasGrad,
+                            Reorder weightsIn, Reorder weightGradOut) {
     }
 
     /**
@@ -85,69 +94,94 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
         this.hasBias = hasBias;
         long n = inShape[0];
         long ic = inShape[3];
-        memory.desc srcDesc = nhwc(n, ic, inShape[1], inShape[2]);
-        memory.desc dstDesc = nhwc(n, outChannels, outSize[0], outSize[1]);
+        srcDesc = nhwc(n, ic, inShape[1], inShape[2]);
+        dstDesc = nhwc(n, outChannels, outSize[0], outSize[1]);
         long[] wDims = {outChannels, ic, kernel[0], kernel[1]};
-        memory.desc wAny = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.any);
+        weightsAny = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.any);
         memory.desc wUser = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.oihw);
-        memory.desc bDesc = new memory.desc(new long[]{outChannels}, memory.data_type.f32, memory.format_tag.x);
-        long[] st = {strides[0], strides[1]};
-        long[] dil = {dilation[0] - 1L, dilation[1] - 1L};   // oneDNN counts the gaps, DL4J the step
-        long[] pl = padBefore.clone();
-        long[] pr = padAfter.clone();
-
+        biasDesc = new memory.desc(new long[]{outChannels}, memory.data_type.f32, memory.format_tag.x);
+        geometry = new long[][]{{strides[0], strides[1]}, {dilation[0] - 1L, dilation[1] - 1L}, // oneDNN counts gaps
+                padBefore.clone(), padAfter.clone()};
+        long[] st = geometry[0];
+        long[] dil = geometry[1];
+        long[] pl = geometry[2];
+        long[] pr = geometry[3];
         var fwdDesc = hasBias
-                ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc, wAny,
-                bDesc, dstDesc, st, dil, pl, pr)
-                : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc, wAny,
-                dstDesc, st, dil, pl, pr);
-        var fwdPd = new convolution_forward.primitive_desc(fwdDesc, engine);
-        var bwdDataPd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                algorithm.convolution_direct, srcDesc, wAny, dstDesc, st, dil, pl, pr), engine, fwdPd);
-        var bwdWeightsDesc = hasBias
-                ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, wAny, bDesc, dstDesc, st,
-                dil, pl, pr)
-                : new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, wAny, dstDesc, st, dil,
-                pl, pr);
-        var bwdWeightsPd = new convolution_backward_weights.primitive_desc(bwdWeightsDesc, engine, fwdPd);
-        owned.add(fwdPd);
-        owned.add(bwdDataPd);
-        owned.add(bwdWeightsPd);
-
+                ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                weightsAny, biasDesc, dstDesc, st, dil, pl, pr)
+                : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                weightsAny, dstDesc, st, dil, pl, pr);
+        forwardPd = own(new convolution_forward.primitive_desc(fwdDesc, engine));
         src = own(new memory(srcDesc, engine, (Pointer) null));
         dst = own(new memory(dstDesc, engine, (Pointer) null));
-        diffDst = own(new memory(dstDesc, engine, (Pointer) null));
-        diffSrc = own(new memory(srcDesc, engine, (Pointer) null));
         userWeights = own(new memory(wUser, engine, (Pointer) null));
-        userWeightGrad = own(new memory(wUser, engine, (Pointer) null));
-        bias = hasBias ? own(new memory(bDesc, engine, (Pointer) null)) : null;
-        biasGrad = hasBias ? own(new memory(bDesc, engine, (Pointer) null)) : null;
-        if (hasBias && !bwdWeightsPd.diff_bias_desc().equals(bDesc)) {
-            throw new UnsupportedOperationException("oneDNN wants the bias gradient in a blocked layout");
-        }
-
-        weightsForForward = reorder(userWeights, fwdPd.weights_desc(), true);
-        weightsForBackward = reorder(userWeights, bwdDataPd.weights_desc(), true);
-        weightGradOut = reorder(userWeightGrad, bwdWeightsPd.diff_weights_desc(), false);
-
-        forward = own(new convolution_forward(fwdPd));
+        bias = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        weightsForForward = reorder(userWeights, forwardPd.weights_desc(), true, null);
+        forward = own(new convolution_forward(forwardPd));
         forwardArgs.put(DNNL_ARG_SRC, src);
         forwardArgs.put(DNNL_ARG_WEIGHTS, weightsForForward.target());
         forwardArgs.put(DNNL_ARG_DST, dst);
         if (hasBias) {
             forwardArgs.put(DNNL_ARG_BIAS, bias);
         }
-        backwardData = own(new convolution_backward_data(bwdDataPd));
-        backwardDataArgs.put(DNNL_ARG_DIFF_DST, diffDst);
-        backwardDataArgs.put(DNNL_ARG_WEIGHTS, weightsForBackward.target());
-        backwardDataArgs.put(DNNL_ARG_DIFF_SRC, diffSrc);
-        backwardWeights = own(new convolution_backward_weights(bwdWeightsPd));
-        backwardWeightsArgs.put(DNNL_ARG_SRC, src);
-        backwardWeightsArgs.put(DNNL_ARG_DIFF_DST, diffDst);
-        backwardWeightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, weightGradOut.target());
-        if (hasBias) {
-            backwardWeightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGrad);
+    }
+
+    /**
+     * The backward primitives, made on the first backward pass; UnsupportedOperationException where oneDNN has
+     * none for this convolution.
+     */
+    private Backward backwardPrimitives() {
+        if (backward == null) {
+            try {
+                backward = makeBackward();
+            } catch (UnsupportedOperationException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new UnsupportedOperationException("oneDNN has no backward primitive for it (" + e.getMessage()
+                        + ")", e);
+            }
         }
+        return backward;
+    }
+
+    private Backward makeBackward() {
+        var engine = OneDnn.engine();
+        long[] st = geometry[0];
+        long[] dil = geometry[1];
+        long[] pl = geometry[2];
+        long[] pr = geometry[3];
+        var dataPd = own(new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                algorithm.convolution_direct, srcDesc, weightsAny, dstDesc, st, dil, pl, pr), engine, forwardPd));
+        var weightsDesc = hasBias
+                ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, biasDesc,
+                dstDesc, st, dil, pl, pr)
+                : new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, dstDesc,
+                st, dil, pl, pr);
+        var weightsPd = own(new convolution_backward_weights.primitive_desc(weightsDesc, engine, forwardPd));
+        if (hasBias && !weightsPd.diff_bias_desc().equals(biasDesc)) {
+            throw new UnsupportedOperationException("oneDNN wants the bias gradient in a blocked layout");
+        }
+        memory diffDst = own(new memory(dstDesc, engine, (Pointer) null));
+        memory diffSrc = own(new memory(srcDesc, engine, (Pointer) null));
+        memory userWeightGrad = own(new memory(userWeights.get_desc(), engine, (Pointer) null));
+        memory biasGrad = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        // the backward-data primitive shares the forward's copy of the weights where it wants the same layout
+        Reorder weightsIn = reorder(userWeights, dataPd.weights_desc(), true, weightsForForward.target());
+        Reorder weightGradOut = reorder(userWeightGrad, weightsPd.diff_weights_desc(), false, null);
+        IntMemoryMap dataArgs = new IntMemoryMap();
+        dataArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        dataArgs.put(DNNL_ARG_WEIGHTS, weightsIn.target());
+        dataArgs.put(DNNL_ARG_DIFF_SRC, diffSrc);
+        IntMemoryMap weightsArgs = new IntMemoryMap();
+        weightsArgs.put(DNNL_ARG_SRC, src);
+        weightsArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, weightGradOut.target());
+        if (hasBias) {
+            weightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGrad);
+        }
+        return new Backward(own(new convolution_backward_data(dataPd)), dataArgs,
+                own(new convolution_backward_weights(weightsPd)), weightsArgs, diffDst, diffSrc, userWeightGrad,
+                biasGrad, weightsIn, weightGradOut);
     }
 
     private static memory.desc nhwc(long n, long c, long h, long w) {
@@ -161,13 +195,14 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
 
     /**
      * The primitive's memory for {@code want} and a reorder between it and the user memory: user to primitive
-     * when {@code in}, primitive to user otherwise. Where the layouts agree, the user memory itself, no reorder.
+     * when {@code in}, primitive to user otherwise. Where the layouts agree, the user memory itself, no reorder;
+     * {@code reuse}, when given and of that layout, serves as the primitive's memory.
      */
-    private Reorder reorder(memory user, memory.desc want, boolean in) {
+    private Reorder reorder(memory user, memory.desc want, boolean in, memory reuse) {
         if (want.equals(user.get_desc())) {
             return new Reorder(null, null, user);
         }
-        memory target = own(new memory(want, OneDnn.engine()));
+        memory target = reuse != null && reuse.get_desc().equals(want) ? reuse : own(new memory(want, OneDnn.engine()));
         IntMemoryMap args = own(new IntMemoryMap());
         args.put(DNNL_ARG_FROM, in ? user : target);
         args.put(DNNL_ARG_TO, in ? target : user);
@@ -194,9 +229,7 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
-            if (weightsForForward.step() != null) {
-                weightsForForward.step().execute(stream, weightsForForward.args());
-            }
+            weightsForForward.run(stream);
             forward.execute(stream, forwardArgs);
             stream._wait();
         }
@@ -208,24 +241,22 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
      */
     void backward(INDArray x, INDArray weights, INDArray delta, INDArray epsilon, INDArray weightGrad,
                   INDArray biasGrad) {
+        // first, so that a refusal (UnsupportedOperationException) comes before anything is written
+        Backward p = backwardPrimitives();
         bind(src, x, inShape);
         bind(userWeights, weights, null);
-        bind(diffDst, delta, outShape);
-        bind(diffSrc, epsilon, inShape);
-        bind(userWeightGrad, weightGrad, null);
+        bind(p.diffDst(), delta, outShape);
+        bind(p.diffSrc(), epsilon, inShape);
+        bind(p.userWeightGrad(), weightGrad, null);
         if (hasBias) {
-            bind(this.biasGrad, biasGrad, null);
+            bind(p.biasGrad(), biasGrad, null);
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
-            if (weightsForBackward.step() != null) {
-                weightsForBackward.step().execute(stream, weightsForBackward.args());
-            }
-            backwardData.execute(stream, backwardDataArgs);
-            backwardWeights.execute(stream, backwardWeightsArgs);
-            if (weightGradOut.step() != null) {
-                weightGradOut.step().execute(stream, weightGradOut.args());
-            }
+            p.weightsIn().run(stream);
+            p.data().execute(stream, p.dataArgs());
+            p.weights().execute(stream, p.weightsArgs());
+            p.weightGradOut().run(stream);
             stream._wait();
         }
     }
