@@ -130,6 +130,9 @@ final class Dl4jGraphs {
             }
             boolean gradientIn = java.util.Arrays.stream(inputs).anyMatch(gradientFlows::contains);
             boolean learns = trainable && layer.isTrainable() && !layer.weightSpecs().isEmpty();
+            if (part instanceof io.transferlab.layers.dl4j.ContiguousGradientConvolution conv) {
+                conv.setInputGradient(gradientIn); // nothing before it learns: its input gradient would be dropped
+            }
             if (part instanceof org.deeplearning4j.nn.conf.layers.Layer conf) {
                 // Dropout behaves differently when training, so it must never run in a frozen (inference) wrapper
                 boolean trainingDependent = layer instanceof io.transferlab.layers.Dropout;

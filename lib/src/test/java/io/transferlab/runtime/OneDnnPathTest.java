@@ -159,6 +159,9 @@ class OneDnnPathTest {
             var layer = (ContiguousGradientConvolution.Impl) net.getLayer(name);
             assertEquals(helpers, layer.onTrainingPrimitives(), name + ": oneDNN's training primitives "
                     + (helpers ? "expected" : "not expected without helpers"));
+            // only the first layer, with nothing learning before it, skips the gradient at its input
+            assertEquals(!name.equals("conv_same_relu"),
+                    ((ContiguousGradientConvolution) layer.layerConf()).isInputGradient(), name);
         }
     }
 
@@ -187,6 +190,38 @@ class OneDnnPathTest {
         for (String name : new String[]{"same_s2", "same_even_kernel", "valid_s2_leftover"}) {
             assertTrue(((ContiguousGradientConvolution.Impl) net.getLayer(name)).onTrainingPrimitives(), name);
         }
+    }
+
+    /**
+     * Fine-tuning's shape: a frozen convolution, then trainable ones. The first trainable one has nothing learning
+     * before it, so it skips its input gradient; the one after it needs its own; every gradient still equals double
+     * precision.
+     */
+    @Test
+    void firstTrainableConvolutionAfterAFrozenOneSkipsItsInputGradient() {
+        Tensor in = Input(10, 10, 3);
+        Conv2D frozen = new Conv2D(4, 3, 3, "frozen_base");
+        Tensor x = frozen.padding("same").activation("relu").on(in);
+        x = new Conv2D(5, 3, 3, "first_trainable").padding("same").activation("relu").on(x);
+        x = new Conv2D(6, 3, 3, "second_trainable").activation("relu").on(x);
+        x = new Flatten("flat").on(x);
+        Model model = Model.of("fine_tuned", in, new Dense(2, "softmax", "out").on(x));
+        frozen.setTrainable(false);
+        model.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
+        Nd4j.getRandom().setSeed(13);
+        INDArray xs = Nd4j.rand(DataType.FLOAT, 4, 10, 10, 3).subi(0.5);
+        INDArray ys = Nd4j.zeros(DataType.FLOAT, 4, 2);
+        for (int i = 0; i < 4; i++) {
+            ys.putScalar(i, i % 2, 1f);
+        }
+        Backend.setHelpersEnabled(true);
+        ComputationGraph net = model.newNetwork();
+        assertGradientsEqualDoublePrecision(net, xs, ys);
+        var first = (ContiguousGradientConvolution.Impl) net.getLayer("first_trainable");
+        var second = (ContiguousGradientConvolution.Impl) net.getLayer("second_trainable");
+        assertTrue(first.onTrainingPrimitives() && second.onTrainingPrimitives());
+        assertFalse(((ContiguousGradientConvolution) first.layerConf()).isInputGradient());
+        assertTrue(((ContiguousGradientConvolution) second.layerConf()).isInputGradient());
     }
 
     /** Two steps on the same batch, every gradient within 1e-4 (relative) of the network in double precision. */

@@ -41,6 +41,13 @@ import java.util.Collection;
 public class ContiguousGradientConvolution extends ConvolutionLayer {
     private static final Logger LOG = LoggerFactory.getLogger(ContiguousGradientConvolution.class);
 
+    /**
+     * Whether the backward pass must produce the gradient at the layer's input. False where nothing before the layer
+     * learns (the network's first layer, the first trainable layer after a frozen base): that gradient would be
+     * thrown away, and for a small CNN's first layer it cost as much as the layer's weight gradient.
+     */
+    private boolean inputGradient = true;
+
     /** For DL4J's JSON configuration; use {@link #of(ConvolutionLayer.Builder)}. */
     public ContiguousGradientConvolution() {
         super();
@@ -54,6 +61,19 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
     public static ContiguousGradientConvolution of(ConvolutionLayer.Builder builder) {
         builder.build(); // DL4J's own validation of kernel, stride and padding
         return new ContiguousGradientConvolution(builder);
+    }
+
+    /** See {@link #setInputGradient(boolean)}. */
+    public boolean isInputGradient() {
+        return inputGradient;
+    }
+
+    /**
+     * False when no layer before this one learns, so that the backward pass can skip the gradient at the input
+     * (the layer then hands back zeros); the network builder decides.
+     */
+    public void setInputGradient(boolean inputGradient) {
+        this.inputGradient = inputGradient;
     }
 
     @Override
@@ -230,11 +250,13 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
                 try {
                     INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed
                     INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
-                    INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
-                            dense.shape(), 'c');
+                    boolean inputGradient = ((ContiguousGradientConvolution) c).isInputGradient();
+                    INDArray epsOut = inputGradient
+                            ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, dense.shape(), 'c')
+                            : workspaceMgr.create(ArrayType.ACTIVATION_GRAD, dataType, dense.shape(), 'c'); // zeros
                     INDArray weightGrad = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
                     INDArray biasGrad = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-                    p.backward(dense, weights, delta, epsOut, weightGrad, biasGrad);
+                    p.backward(dense, weights, delta, inputGradient ? epsOut : null, weightGrad, biasGrad);
                     Gradient g = new DefaultGradient();
                     if (biasGrad != null) {
                         g.gradientForVariable().put(ConvolutionParamInitializer.BIAS_KEY, biasGrad);

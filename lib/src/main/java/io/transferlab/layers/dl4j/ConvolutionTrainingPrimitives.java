@@ -237,7 +237,8 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
 
     /**
      * From the gradient at the pre-activation {@code delta} (NHWC): the gradient at the input into {@code epsilon}
-     * (NHWC, the input's shape) and the weight and bias gradients into DL4J's gradient views.
+     * (NHWC, the input's shape; null: not wanted, not computed) and the weight and bias gradients into DL4J's
+     * gradient views.
      */
     void backward(INDArray x, INDArray weights, INDArray delta, INDArray epsilon, INDArray weightGrad,
                   INDArray biasGrad) {
@@ -246,15 +247,19 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
         bind(src, x, inShape);
         bind(userWeights, weights, null);
         bind(p.diffDst(), delta, outShape);
-        bind(p.diffSrc(), epsilon, inShape);
+        if (epsilon != null) {
+            bind(p.diffSrc(), epsilon, inShape);
+        }
         bind(p.userWeightGrad(), weightGrad, null);
         if (hasBias) {
             bind(p.biasGrad(), biasGrad, null);
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
-            p.weightsIn().run(stream);
-            p.data().execute(stream, p.dataArgs());
+            if (epsilon != null) {
+                p.weightsIn().run(stream);
+                p.data().execute(stream, p.dataArgs());
+            }
             p.weights().execute(stream, p.weightsArgs());
             p.weightGradOut().run(stream);
             stream._wait();
