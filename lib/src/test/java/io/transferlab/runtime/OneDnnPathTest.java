@@ -177,16 +177,7 @@ class OneDnnPathTest {
         x = new Conv2D(6, 3, 3, "valid_s2_leftover").strides(2, 2).on(x); // 6 -> 2: one column never read
         x = new Flatten("flat").on(x);
         Model model = Model.of("uneven", in, new Dense(2, "softmax", "out").on(x));
-        model.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
-        Nd4j.getRandom().setSeed(12);
-        INDArray xs = Nd4j.rand(DataType.FLOAT, 6, 12, 12, 3).subi(0.5);
-        INDArray ys = Nd4j.zeros(DataType.FLOAT, 6, 2);
-        for (int i = 0; i < 6; i++) {
-            ys.putScalar(i, i % 2, 1f);
-        }
-        Backend.setHelpersEnabled(true);
-        ComputationGraph net = model.newNetwork();
-        assertGradientsEqualDoublePrecision(net, xs, ys);
+        ComputationGraph net = checkedOnRandomBatch(model, 6, 12, 12);
         for (String name : new String[]{"same_s2", "same_even_kernel", "valid_s2_leftover"}) {
             assertTrue(((ContiguousGradientConvolution.Impl) net.getLayer(name)).onTrainingPrimitives(), name);
         }
@@ -207,21 +198,30 @@ class OneDnnPathTest {
         x = new Flatten("flat").on(x);
         Model model = Model.of("fine_tuned", in, new Dense(2, "softmax", "out").on(x));
         frozen.setTrainable(false);
-        model.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
-        Nd4j.getRandom().setSeed(13);
-        INDArray xs = Nd4j.rand(DataType.FLOAT, 4, 10, 10, 3).subi(0.5);
-        INDArray ys = Nd4j.zeros(DataType.FLOAT, 4, 2);
-        for (int i = 0; i < 4; i++) {
-            ys.putScalar(i, i % 2, 1f);
-        }
-        Backend.setHelpersEnabled(true);
-        ComputationGraph net = model.newNetwork();
-        assertGradientsEqualDoublePrecision(net, xs, ys);
+        ComputationGraph net = checkedOnRandomBatch(model, 4, 10, 13);
         var first = (ContiguousGradientConvolution.Impl) net.getLayer("first_trainable");
         var second = (ContiguousGradientConvolution.Impl) net.getLayer("second_trainable");
         assertTrue(first.onTrainingPrimitives() && second.onTrainingPrimitives());
         assertFalse(((ContiguousGradientConvolution) first.layerConf()).isInputGradient());
         assertTrue(((ContiguousGradientConvolution) second.layerConf()).isInputGradient());
+    }
+
+    /**
+     * Compiles a two-class model, builds its network with oneDNN helpers on, and checks its gradients on a random
+     * batch of {@code n} images of {@code size} x {@code size} x 3 against double precision.
+     */
+    private static ComputationGraph checkedOnRandomBatch(Model model, int n, int size, long seed) {
+        model.compile(Optimizer.RMSprop(1e-3), "categorical_crossentropy", "accuracy");
+        Nd4j.getRandom().setSeed(seed);
+        INDArray xs = Nd4j.rand(DataType.FLOAT, n, size, size, 3).subi(0.5);
+        INDArray ys = Nd4j.zeros(DataType.FLOAT, n, 2);
+        for (int i = 0; i < n; i++) {
+            ys.putScalar(i, i % 2, 1f);
+        }
+        Backend.setHelpersEnabled(true);
+        ComputationGraph net = model.newNetwork();
+        assertGradientsEqualDoublePrecision(net, xs, ys);
+        return net;
     }
 
     /** Two steps on the same batch, every gradient within 1e-4 (relative) of the network in double precision. */
