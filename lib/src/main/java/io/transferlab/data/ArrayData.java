@@ -66,7 +66,6 @@ public final class ArrayData implements Dataset {
                 ? a : a.dup('c');
         long[] shape = a.shape().clone();
         shape[0] = idx.length;
-        INDArray out = Nd4j.createUninitialized(src.dataType(), shape, 'c');
         long rowBytes = n == 0 ? 0 : src.length() / n * src.dataType().width();
         if (src.length() * src.dataType().width() > Integer.MAX_VALUE) {  // beyond one NIO buffer: ND4J's gather
             int[] ints = new int[idx.length];
@@ -76,6 +75,7 @@ public final class ArrayData implements Dataset {
             INDArray flat = src.reshape('c', n, src.length() / n);
             return Nd4j.pullRows(flat, 1, ints, 'c').reshape('c', shape);
         }
+        INDArray out = Nd4j.createUninitialized(src.dataType(), shape, 'c');
         ByteBuffer from = src.data().asNio();
         ByteBuffer to = out.data().asNio();
         for (int i = 0; i < idx.length; i++) {

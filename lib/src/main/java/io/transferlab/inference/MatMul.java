@@ -91,13 +91,18 @@ public final class MatMul implements AutoCloseable {
 
     /** Which engine runs products made with the public constructor, and why when it is not oneDNN. */
     public static String defaultEngine() {
-        return OneDnn.unavailable() == null ? "oneDNN matmul" : "OpenBLAS sgemm (" + OneDnn.unavailable() + ")";
+        return OneDnn.unavailable() == null ? ONEDNN : blas();
     }
 
     /** Which engine runs this product. */
     public String engine() {
-        return primitive != null ? "oneDNN matmul"
-                : "OpenBLAS sgemm" + (OneDnn.unavailable() == null ? "" : " (" + OneDnn.unavailable() + ")");
+        return primitive != null ? ONEDNN : blas();
+    }
+
+    private static final String ONEDNN = "oneDNN matmul";
+
+    private static String blas() {
+        return "OpenBLAS sgemm" + (OneDnn.unavailable() == null ? "" : " (" + OneDnn.unavailable() + ")");
     }
 
     /**

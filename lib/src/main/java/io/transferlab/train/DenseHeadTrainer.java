@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-
 /**
  * The training step for the classifier heads of transfer learning (a chain of Dense, Dropout and Activation
  * layers on features, optionally after a Flatten), done without DL4J's per-layer machinery: two matrix products

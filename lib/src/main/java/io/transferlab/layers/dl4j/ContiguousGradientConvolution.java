@@ -248,7 +248,10 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             ConvolutionTrainingPrimitives p = primitives(dense, weights);
             if (p != null) {
                 try {
-                    INDArray z = preOutput(true, true, workspaceMgr).getFirst();       // channels-last, recomputed
+                    // the pre-activation again (DL4J keeps none), with the same weights and input as the gradients
+                    INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, p.outputShape(),
+                            'c');
+                    p.forward(dense, weights, bias, z);
                     INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
                     boolean inputGradient = ((ContiguousGradientConvolution) c).isInputGradient();
                     INDArray epsOut = inputGradient

@@ -267,7 +267,7 @@ final class ConvolutionTrainingPrimitives implements AutoCloseable {
     }
 
     /** Whether the elements lie one after the other in C order (strides of dimensions of size 1 do not matter). */
-    static boolean denseRowMajor(INDArray a) {
+    private static boolean denseRowMajor(INDArray a) {
         long expected = 1;
         for (int i = a.rank() - 1; i >= 0; i--) {
             if (a.size(i) != 1 && a.stride(i) != expected) {
