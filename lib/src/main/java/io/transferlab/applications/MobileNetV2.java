@@ -1,6 +1,6 @@
 package io.transferlab.applications;
 
-import io.transferlab.graph.Model;
+import io.transferlab.models.Model;
 import io.transferlab.layers.Add;
 import io.transferlab.layers.BatchNormalization;
 import io.transferlab.layers.Conv2D;

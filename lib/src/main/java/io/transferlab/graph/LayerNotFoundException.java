@@ -8,11 +8,11 @@ import java.util.stream.Collectors;
 
 /** An unknown layer name: the message lists the nearest existing names first, then all of them. */
 public class LayerNotFoundException extends IllegalArgumentException {
-    public LayerNotFoundException(Model model, String wanted) {
+    public LayerNotFoundException(Functional model, String wanted) {
         super(message(model, wanted));
     }
 
-    private static String message(Model model, String wanted) {
+    private static String message(Functional model, String wanted) {
         List<String> names = model.layers().stream().map(Layer::name).toList();
         List<String> nearest = names.stream()
                 .sorted(Comparator.comparingInt((String n) -> distance(n, wanted)).thenComparing(names::indexOf))

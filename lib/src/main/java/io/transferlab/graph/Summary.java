@@ -18,7 +18,7 @@ final class Summary {
     private Summary() {
     }
 
-    static String of(Model model) {
+    static String of(Functional model) {
         List<Node> nodes = model.graphNodes();
         boolean chain = isChain(model);
         int width = chain ? 65 : 98;
@@ -68,8 +68,8 @@ final class Summary {
     }
 
     /** Keras prints the short table when every layer call feeds only the next one. */
-    private static boolean isChain(Model model) {
-        if (model instanceof Sequential) {
+    private static boolean isChain(Functional model) {
+        if (model.isStack()) {
             return true;
         }
         List<Node> nodes = model.graphNodes();

@@ -1,6 +1,5 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.CopyingActivationLayer;
 
 import java.util.List;
 
@@ -29,10 +28,5 @@ public class Activation extends Layer {
                     + s + "; put a Reshape or Flatten before it");
         }
         return s;
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new CopyingActivationLayer(Activations.dl4j(activation).getActivationFunction());
     }
 }

@@ -1,23 +1,13 @@
 package io.transferlab.layers;
 
-import org.nd4j.linalg.activations.Activation;
+import java.util.Set;
+import java.util.TreeSet;
 
-import java.util.Map;
-
-/** Keras activation names and their DL4J counterparts. */
-final class Activations {
-    private static final Map<String, Activation> KERAS_TO_DL4J = Map.ofEntries(
-            Map.entry("linear", Activation.IDENTITY),
-            Map.entry("relu", Activation.RELU),
-            Map.entry("relu6", Activation.RELU6),
-            Map.entry("sigmoid", Activation.SIGMOID),
-            Map.entry("softmax", Activation.SOFTMAX),
-            Map.entry("tanh", Activation.TANH),
-            Map.entry("elu", Activation.ELU),
-            Map.entry("selu", Activation.SELU),
-            Map.entry("swish", Activation.SWISH),
-            Map.entry("softplus", Activation.SOFTPLUS),
-            Map.entry("hard_sigmoid", Activation.HARDSIGMOID));
+/** Keras's activation names (the ones the layers accept); each engine maps them to its own functions. */
+public final class Activations {
+    /** Every activation name a layer accepts, as Keras spells it. */
+    public static final Set<String> NAMES = Set.of("linear", "relu", "relu6", "sigmoid", "softmax", "tanh", "elu",
+            "selu", "swish", "softplus", "hard_sigmoid");
 
     private Activations() {
     }
@@ -25,14 +15,9 @@ final class Activations {
     /** Checks a Keras activation name; null means "linear", as in Keras. */
     static String check(String name) {
         String n = name == null ? "linear" : name;
-        if (!KERAS_TO_DL4J.containsKey(n)) {
-            throw new IllegalArgumentException("Unknown activation '" + name + "'. Known: "
-                    + new java.util.TreeSet<>(KERAS_TO_DL4J.keySet()));
+        if (!NAMES.contains(n)) {
+            throw new IllegalArgumentException("Unknown activation '" + name + "'. Known: " + new TreeSet<>(NAMES));
         }
         return n;
-    }
-
-    static Activation dl4j(String kerasName) {
-        return KERAS_TO_DL4J.get(check(kerasName));
     }
 }

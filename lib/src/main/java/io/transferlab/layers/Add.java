@@ -1,6 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 
 import java.util.List;
 
@@ -25,10 +24,5 @@ public class Add extends Layer {
             }
         }
         return in.get(0);
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new ElementWiseVertex(ElementWiseVertex.Op.Add);
     }
 }

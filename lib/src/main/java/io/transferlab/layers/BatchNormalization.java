@@ -1,13 +1,7 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.KerasBatchNormalization;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Keras's BatchNormalization over the last axis (the channels of a channels-last image, or the features of a flat
@@ -112,40 +106,6 @@ public class BatchNormalization extends Layer {
         }
         w.add(new WeightSpec("moving_mean", new long[]{c}, false));
         w.add(new WeightSpec("moving_variance", new long[]{c}, false));
-        return w;
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        Shape s = in.get(0);
-        return KerasBatchNormalization.create(s.get(-1), epsilon, momentum, scale, center, s.rank() == 3);
-    }
-
-    /** DL4J always has gamma and beta: absent Keras weights become the constants 1 and 0. */
-    @Override
-    public Map<String, INDArray> toDl4jParams(List<INDArray> k) {
-        long c = weightSpecs().get(0).shape()[0];
-        int i = 0;
-        Map<String, INDArray> p = new HashMap<>();
-        p.put("gamma", scale ? k.get(i++) : Nd4j.ones(k.get(0).dataType(), c));
-        p.put("beta", center ? k.get(i++) : Nd4j.zeros(k.get(0).dataType(), c));
-        p.put("mean", k.get(i++));
-        p.put("var", k.get(i));
-        return p;
-    }
-
-    @Override
-    public List<INDArray> fromDl4jParams(Map<String, INDArray> p) {
-        long c = weightSpecs().get(0).shape()[0];
-        List<INDArray> w = new ArrayList<>();
-        if (scale) {
-            w.add(p.get("gamma").reshape(c).dup());
-        }
-        if (center) {
-            w.add(p.get("beta").reshape(c).dup());
-        }
-        w.add(p.get("mean").reshape(c).dup());
-        w.add(p.get("var").reshape(c).dup());
         return w;
     }
 }

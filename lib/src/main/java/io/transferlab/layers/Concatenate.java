@@ -1,6 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.graph.MergeVertex;
 
 import java.util.List;
 
@@ -42,12 +41,5 @@ public class Concatenate extends Layer {
         long[] dims = first.dims();
         dims[dims.length - 1] = last;
         return Shape.of(dims);
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        MergeVertex merge = new MergeVertex();
-        merge.setMergeAxis(in.get(0).rank()); // the last axis of (batch, ...)
-        return merge;
     }
 }

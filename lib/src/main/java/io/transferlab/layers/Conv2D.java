@@ -1,14 +1,7 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.ContiguousGradientConvolution;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Keras's Conv2D, channels-last. Weights: kernel (kh, kw, in, filters) and bias (filters), glorot-uniform and
@@ -57,6 +50,11 @@ public class Conv2D extends Layer {
         return this;
     }
 
+    /** Keras's use_bias. */
+    public boolean hasBias() {
+        return useBias;
+    }
+
     public int filters() {
         return filters;
     }
@@ -91,30 +89,5 @@ public class Conv2D extends Layer {
             w.add(new WeightSpec("bias", new long[]{filters}, true));
         }
         return w;
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return ContiguousGradientConvolution.of(new ConvolutionLayer.Builder(kernelH, kernelW)
-                .stride(strideH, strideW)
-                .nIn(in.get(0).get(2)).nOut(filters)
-                .convolutionMode(padding.dl4j())
-                .dataFormat(CNN2DFormat.NHWC)
-                .activation(Activations.dl4j(activation))
-                .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM));
-    }
-
-    /** Keras kernel (kh, kw, in, out) becomes DL4J's (out, in, kh, kw). */
-    @Override
-    public Map<String, INDArray> toDl4jParams(List<INDArray> k) {
-        INDArray w = k.get(0).permute(3, 2, 0, 1).dup('c');
-        return useBias ? Map.of("W", w, "b", k.get(1).reshape(1, filters)) : Map.of("W", w);
-    }
-
-    @Override
-    public List<INDArray> fromDl4jParams(Map<String, INDArray> p) {
-        INDArray kernel = p.get("W").permute(2, 3, 1, 0).dup('c');
-        return useBias ? List.of(kernel, p.get("b").reshape(filters).dup()) : List.of(kernel);
     }
 }

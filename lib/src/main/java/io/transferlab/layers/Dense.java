@@ -1,11 +1,6 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.List;
-import java.util.Map;
 
 /** Keras's Dense on a flat input: kernel (in, units) and bias (units). */
 public class Dense extends Layer {
@@ -35,6 +30,11 @@ public class Dense extends Layer {
         return this;
     }
 
+    /** Keras's use_bias. */
+    public boolean hasBias() {
+        return useBias;
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);
@@ -51,33 +51,5 @@ public class Dense extends Layer {
         return useBias
                 ? List.of(new WeightSpec("kernel", new long[]{n, units}, true), new WeightSpec("bias", new long[]{units}, true))
                 : List.of(new WeightSpec("kernel", new long[]{n, units}, true));
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new DenseLayer.Builder().nIn(in.get(0).get(0)).nOut(units)
-                .activation(Activations.dl4j(activation))
-                .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM)
-                .build();
-    }
-
-    /** The same layer as a DL4J output layer that also computes the training loss (same parameters). */
-    public org.deeplearning4j.nn.conf.layers.Layer toDl4jOutput(List<Shape> in, org.nd4j.linalg.lossfunctions.ILossFunction loss) {
-        return new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(loss).nIn(in.get(0).get(0)).nOut(units)
-                .activation(Activations.dl4j(activation))
-                .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM)
-                .build();
-    }
-
-    @Override
-    public Map<String, INDArray> toDl4jParams(List<INDArray> k) {
-        return useBias ? Map.of("W", k.get(0), "b", k.get(1).reshape(1, units)) : Map.of("W", k.get(0));
-    }
-
-    @Override
-    public List<INDArray> fromDl4jParams(Map<String, INDArray> p) {
-        return useBias ? List.of(p.get("W").dup(), p.get("b").reshape(units).dup()) : List.of(p.get("W").dup());
     }
 }

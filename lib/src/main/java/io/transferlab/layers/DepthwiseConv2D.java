@@ -1,14 +1,7 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.ContiguousDepthwiseConvolution;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Keras's DepthwiseConv2D, channels-last: each input channel is convolved with its own
@@ -66,6 +59,11 @@ public class DepthwiseConv2D extends Layer {
         return this;
     }
 
+    /** Keras's use_bias. */
+    public boolean hasBias() {
+        return useBias;
+    }
+
     public DepthwiseConv2D activation(String name) {
         this.activation = Activations.check(name);
         return this;
@@ -106,31 +104,5 @@ public class DepthwiseConv2D extends Layer {
             w.add(new WeightSpec("bias", new long[]{channels * depthMultiplier}, true));
         }
         return w;
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return ContiguousDepthwiseConvolution.of(new DepthwiseConvolution2D.Builder(kernelH, kernelW)
-                .stride(strideH, strideW)
-                .nIn(in.get(0).get(2))
-                .depthMultiplier(depthMultiplier)
-                .convolutionMode(padding.dl4j())
-                .dataFormat(CNN2DFormat.NHWC)
-                .activation(Activations.dl4j(activation))
-                .hasBias(useBias)
-                .weightInit(WeightInit.XAVIER_UNIFORM));
-    }
-
-    /** Same layout in both: (kh, kw, in, multiplier). */
-    @Override
-    public Map<String, INDArray> toDl4jParams(List<INDArray> k) {
-        return useBias ? Map.of("W", k.get(0), "b", k.get(1)) : Map.of("W", k.get(0));
-    }
-
-    @Override
-    public List<INDArray> fromDl4jParams(Map<String, INDArray> p) {
-        long n = weightSpecs().get(0).shape()[2] * depthMultiplier;
-        INDArray kernel = p.get("W").dup('c');
-        return useBias ? List.of(kernel, p.get("b").reshape(n).dup()) : List.of(kernel);
     }
 }

@@ -1,6 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 
 import java.util.List;
 
@@ -28,10 +27,5 @@ public class Dropout extends Layer {
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         return in.get(0);
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new DropoutLayer.Builder(1.0 - rate).build();
     }
 }

@@ -1,8 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
-import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 
 import java.util.List;
 
@@ -23,14 +20,5 @@ public class Flatten extends Layer {
                     + ". Give the base model an input shape, e.g. inputShape(150, 150, 3).");
         }
         return Shape.of(s.size());
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        Shape s = in.get(0);
-        if (s.rank() != 3) {
-            return null;
-        }
-        return new PreprocessorVertex(new CnnToFeedForwardPreProcessor(s.get(0), s.get(1), s.get(2), CNN2DFormat.NHWC));
     }
 }

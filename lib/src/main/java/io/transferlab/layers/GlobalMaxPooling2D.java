@@ -1,10 +1,9 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 
 /** Keras's GlobalMaxPooling2D: the maximum over height and width of a channels-last image; output (channels). */
 public class GlobalMaxPooling2D extends GlobalPooling2D {
     public GlobalMaxPooling2D(String name) {
-        super(PoolingType.MAX, name);
+        super(true, name);
     }
 }

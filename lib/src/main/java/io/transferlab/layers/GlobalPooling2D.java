@@ -1,22 +1,20 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 
 import java.util.List;
 
 /** Global pooling over height and width of a channels-last image; output (channels). */
 abstract class GlobalPooling2D extends Layer {
-    private final PoolingType type;
+    private final boolean max;
 
-    GlobalPooling2D(PoolingType type, String name) {
+    GlobalPooling2D(boolean max, String name) {
         super(name);
-        this.type = type;
+        this.max = max;
     }
 
     /** True for global max pooling, false for global average pooling. */
     public boolean isMax() {
-        return type == PoolingType.MAX;
+        return max;
     }
 
     @Override
@@ -26,11 +24,5 @@ abstract class GlobalPooling2D extends Layer {
             throw new IllegalArgumentException(typeName() + " '" + name() + "' needs an image input (height, width, channels), got " + s);
         }
         return Shape.of(s.get(2));
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        // pools axes 1 and 2 of (batch, h, w, c); DL4J also infers these from the NHWC input type
-        return new GlobalPoolingLayer.Builder(type).poolingDimensions(1, 2).collapseDimensions(true).build();
     }
 }

@@ -27,9 +27,4 @@ public final class InputLayer extends Layer {
     public Tensor on(Tensor... inputs) {
         throw new UnsupportedOperationException("An InputLayer is not called on tensors; use its output()");
     }
-
-    @Override
-    public Object toDl4j(List<Shape> inputShapes) {
-        return null;
-    }
 }

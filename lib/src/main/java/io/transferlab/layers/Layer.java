@@ -1,21 +1,22 @@
 package io.transferlab.layers;
 
-import io.transferlab.runtime.Backend;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A layer with Keras's name, semantics and weight layout. A layer is wired by calling it on tensors
  * ({@link #on(Tensor...)}), is built (its weights get shapes) on its first call, and carries Keras's
- * {@code trainable} flag. Weight values live here, in Keras's layout, so that the same layer placed in a new model
- * keeps its pretrained numbers; DL4J networks are built from layers and copy their values in and out.
+ * {@code trainable} flag. The layer owns its weights: one copy, in Keras's layout, created by Keras's
+ * initializers ({@link WeightSpec#initializer()}), so that the same layer placed in a new model keeps its numbers.
+ * Nothing here knows an engine: engines (the engine package) read these weights and write trained
+ * values back with {@link #setWeights}.
  */
 public abstract class Layer {
+    private static final long INITIAL_SEED = 42;
     private String name;
     private boolean trainable = true;
     private final List<Node> nodes = new ArrayList<>();
@@ -25,7 +26,6 @@ public abstract class Layer {
     private long weightsVersion;
 
     protected Layer(String name) {
-        Backend.init();
         this.name = name;
     }
 
@@ -184,16 +184,33 @@ public abstract class Layer {
         return countParams() - trainableParams();
     }
 
-    /** The weight values in Keras's layout and order, or null while none were set or created. */
-    public List<INDArray> getWeights() {
+    /**
+     * The weight values in Keras's layout and order (Keras's get_weights()). A built layer whose weights were never
+     * set gets them from its variables' Keras initializers on first access (seeded by the layer's name, so the same
+     * model built twice starts from the same values); an unbuilt layer has none (null).
+     */
+    public synchronized List<INDArray> getWeights() {
+        if (weightValues == null && isBuilt() && !weightSpecs.isEmpty()) {
+            List<INDArray> initial = new ArrayList<>();
+            for (int i = 0; i < weightSpecs.size(); i++) {
+                WeightSpec w = weightSpecs.get(i);
+                initial.add(w.initializer().create(w.shape(), INITIAL_SEED * 31 + name().hashCode() * 17L + i));
+            }
+            weightValues = initial;
+        }
         return weightValues;
+    }
+
+    /** Whether this layer's weights were set or created (false before the first {@link #getWeights()} of a new layer). */
+    public synchronized boolean hasWeightValues() {
+        return weightValues != null;
     }
 
     /**
      * Sets the weight values, in Keras's layout and order (as get_weights() returns them). Shapes are checked
      * against the layer's variables; the error names the layer and the variable.
      */
-    public void setWeights(List<INDArray> values) {
+    public synchronized void setWeights(List<INDArray> values) {
         requireBuilt();
         if (values.size() != weightSpecs.size()) {
             throw new IllegalArgumentException("Layer '" + name() + "' (" + typeName() + ") has " + weightSpecs.size()
@@ -214,22 +231,6 @@ public abstract class Layer {
     /** Counts {@link #setWeights} calls: models use it to notice weights set through another model. */
     public long weightsVersion() {
         return weightsVersion;
-    }
-
-    /**
-     * The DL4J building block for this layer: a layer configuration or a graph vertex, or null when the layer
-     * only passes its input through (InputLayer).
-     */
-    public abstract Object toDl4j(List<Shape> inputShapes);
-
-    /** Converts Keras-layout weights to DL4J's parameter table for the block made by {@link #toDl4j}. */
-    public Map<String, INDArray> toDl4jParams(List<INDArray> kerasWeights) {
-        return Map.of();
-    }
-
-    /** Converts a DL4J parameter table back to Keras's layout and order. */
-    public List<INDArray> fromDl4jParams(Map<String, INDArray> params) {
-        return List.of();
     }
 
     @Override

@@ -202,4 +202,35 @@ public final class Layers {
     public static RandomAugmentation.RandomZoom RandomZoom(double factor) {
         return new RandomAugmentation.RandomZoom(factor, null);
     }
+
+    /** Keras's Rescaling(scale, offset=0.0): y = x * scale + offset. */
+    public static Rescaling Rescaling(double scale) {
+        return new Rescaling(scale, 0, null);
+    }
+
+    public static Rescaling Rescaling(double scale, double offset) {
+        return new Rescaling(scale, offset, null);
+    }
+
+    public static Rescaling Rescaling(double scale, double offset, String name) {
+        return new Rescaling(scale, offset, name);
+    }
+
+    /** Keras's Normalization() over the last axis, its mean, variance and count held as (non-trainable) weights. */
+    public static Normalization Normalization() {
+        return new Normalization(null, null, null);
+    }
+
+    public static Normalization Normalization(String name) {
+        return new Normalization(null, null, name);
+    }
+
+    /** Keras's Normalization(mean=..., variance=...): fixed constants per channel (or one value for all). */
+    public static Normalization Normalization(double[] mean, double[] variance) {
+        return new Normalization(mean, variance, null);
+    }
+
+    public static Normalization Normalization(double[] mean, double[] variance, String name) {
+        return new Normalization(mean, variance, name);
+    }
 }

@@ -1,8 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 
 import java.util.List;
 
@@ -44,15 +41,5 @@ public class MaxPooling2D extends Layer {
             throw new IllegalArgumentException(typeName() + " '" + name() + "' needs an image input, got " + s);
         }
         return Shape.of(padding.outputSize(s.get(0), poolH, strideH), padding.outputSize(s.get(1), poolW, strideW), s.get(2));
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new SubsamplingLayer.Builder(PoolingType.MAX)
-                .kernelSize(poolH, poolW)
-                .stride(strideH, strideW)
-                .convolutionMode(padding.dl4j())
-                .dataFormat(CNN2DFormat.NHWC)
-                .build();
     }
 }

@@ -1,7 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.ConvolutionMode;
-
 /** Keras's padding modes for convolution and pooling. */
 public enum Padding {
     /** No padding: the output shrinks by the kernel size minus one. */
@@ -22,9 +20,5 @@ public enum Padding {
             return Shape.NONE;
         }
         return this == SAME ? (in + stride - 1) / stride : Math.max(0, Math.floorDiv(in - kernel, stride) + 1);
-    }
-
-    ConvolutionMode dl4j() {
-        return this == SAME ? ConvolutionMode.Same : ConvolutionMode.Truncate;
     }
 }

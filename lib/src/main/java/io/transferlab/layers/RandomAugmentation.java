@@ -26,11 +26,6 @@ public abstract class RandomAugmentation extends Layer {
         return in.get(0);
     }
 
-    @Override
-    public Object toDl4j(List<Shape> inputShapes) {
-        return null;
-    }
-
     /** Keras's RandomFlip("horizontal"). */
     public static final class RandomFlip extends RandomAugmentation {
         public RandomFlip(String mode, String name) {

@@ -1,7 +1,5 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.CopyingActivationLayer;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 
 import java.util.List;
 
@@ -54,12 +52,5 @@ public class ReLU extends Layer {
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         return in.get(0);
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        ActivationReLU fn = new ActivationReLU(maxValue,
-                threshold == 0 ? null : threshold, negativeSlope == 0 ? null : negativeSlope);
-        return new CopyingActivationLayer(fn);
     }
 }

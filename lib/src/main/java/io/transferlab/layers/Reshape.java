@@ -1,6 +1,5 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.KerasReshapeVertex;
 
 import java.util.Arrays;
 import java.util.List;
@@ -66,10 +65,5 @@ public class Reshape extends Layer {
                     + Arrays.toString(targetShape) + " (" + known + ") must equal that of the input " + s + " (" + total + ")");
         }
         return Shape.of(out);
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new KerasReshapeVertex(computeOutputShape(in).dims());
     }
 }

@@ -1,7 +1,5 @@
 package io.transferlab.layers;
 
-import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 
 import java.util.List;
 
@@ -41,10 +39,5 @@ public class ZeroPadding2D extends Layer {
         long h = s.get(0) == Shape.NONE ? Shape.NONE : s.get(0) + top + bottom;
         long w = s.get(1) == Shape.NONE ? Shape.NONE : s.get(1) + left + right;
         return Shape.of(h, w, s.get(2));
-    }
-
-    @Override
-    public Object toDl4j(List<Shape> in) {
-        return new ZeroPaddingLayer.Builder(top, bottom, left, right).dataFormat(CNN2DFormat.NHWC).build();
     }
 }

@@ -1,8 +1,5 @@
 package io.transferlab.train;
 
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,22 +76,7 @@ public final class ModelCheckpoint implements Callback {
             return initialEpoch;
         }
         try {
-            ComputationGraph net = ctx.network();
-            INDArray params = Nd4j.readBinary(latest().resolve("params.bin").toFile());
-            if (params.length() != net.params().length()) {
-                throw new IllegalStateException("Checkpoint " + latest() + " holds " + params.length()
-                        + " weights, but model '" + ctx.model().name() + "' has " + net.params().length()
-                        + ": it was written by a different model. Use another folder or delete it.");
-            }
-            net.setParams(params.reshape(net.params().shape()));
-            Path state = latest().resolve("updater.bin");
-            INDArray view = net.getUpdater() == null ? null : net.getUpdater().getStateViewArray();
-            if (Files.exists(state) && view != null) {
-                INDArray s = Nd4j.readBinary(state.toFile());
-                if (s.length() == view.length()) {
-                    view.assign(s.reshape(view.shape()));
-                }
-            }
+            ctx.step().restoreState(latest());
             History saved = History.fromCsv(latest().resolve("history.csv"));
             for (EpochLog e : saved.epochs()) {
                 ctx.history().add(e);
@@ -111,11 +93,7 @@ public final class ModelCheckpoint implements Callback {
         try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempDirectory(dir, ".writing-");
-            ComputationGraph net = ctx.network();
-            Nd4j.saveBinary(net.params(), tmp.resolve("params.bin").toFile());
-            if (net.getUpdater() != null && net.getUpdater().getStateViewArray() != null) {
-                Nd4j.saveBinary(net.getUpdater().getStateViewArray(), tmp.resolve("updater.bin").toFile());
-            }
+            ctx.step().saveState(tmp);
             Files.writeString(tmp.resolve("history.csv"), ctx.history().toCsv());
             Path old = dir.resolve(".old");
             deleteTree(old);

@@ -1,64 +1,80 @@
 package io.transferlab.train;
 
+import io.transferlab.data.Augmentation;
 import io.transferlab.data.Batch;
 import io.transferlab.data.Dataset;
-import io.transferlab.graph.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import io.transferlab.engine.Engines;
+import io.transferlab.engine.TrainStep;
+import io.transferlab.graph.Functional;
+import io.transferlab.inference.Inference;
+import io.transferlab.layers.InputLayer;
+import io.transferlab.layers.Node;
+import io.transferlab.layers.RandomAugmentation;
+import io.transferlab.layers.Tensor;
+import io.transferlab.losses.Loss;
+import io.transferlab.optimizers.Optimizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.Random;
 
 /**
- * The fit and evaluate loops behind {@link Model#fit} and {@link Model#evaluate}: Keras-like progress lines per
- * epoch (and a line every 15 s within long epochs), training loss and accuracy per epoch as Keras reports them
+ * The fit and evaluate loops behind Keras's {@code model.fit} and {@code model.evaluate}: Keras-like progress lines
+ * per epoch (and a line every 15 s within long epochs), training loss and accuracy per epoch as Keras reports them
  * (mean over the epoch's batches, accuracy from the model's outputs before each update), validation after each
- * epoch, callbacks, and a clean stop when the thread is interrupted.
+ * epoch, callbacks, and a clean stop when the thread is interrupted. The engine that trains is chosen by
+ * {@link Engines#trainStep}; at the end of every epoch its weights are written back into the model's layers, so
+ * validation, callbacks and checkpoints see the epoch's result.
  */
 public final class Trainer {
     private static final long PROGRESS_EVERY_NANOS = 15_000_000_000L;
-    private final Model model;
+    private final Functional model;
+    private final Optimizer optimizer;
+    private final Loss loss;
 
-    public Trainer(Model model) {
-        this.model = model;
-    }
-
-    private void requireCompiled() {
-        if (model.loss() == null) {
+    /** A trainer for a model compiled with this optimizer and loss (the optimizer may be null for evaluation only). */
+    public Trainer(Functional model, Optimizer optimizer, Loss loss) {
+        if (loss == null) {
             throw new IllegalStateException("Model '" + model.name() + "' is not compiled: call model.compile(optimizer, loss, \"accuracy\") first");
         }
+        this.model = model;
+        this.optimizer = optimizer;
+        this.loss = loss;
     }
 
     /** Trains from epoch index initialEpoch (0-based; Keras's initial_epoch) up to epochs. */
     public History fit(Dataset train, int epochs, Dataset validation, int initialEpoch, Callback... callbacks) {
-        requireCompiled();
+        if (optimizer == null) {
+            throw new IllegalStateException("Model '" + model.name() + "' has no optimizer: call model.compile(optimizer, loss, \"accuracy\") first");
+        }
         if (epochs <= 0) {
             throw new IllegalArgumentException("epochs must be positive, got " + epochs);
         }
-        ComputationGraph net = model.network();
+        Augmentation augment = inputAugmentation(model);
         History history = new History();
-        TrainingContext ctx = new TrainingContext(model, net, history, epochs);
-        int start = initialEpoch;
-        for (Callback cb : callbacks) {
-            start = cb.onTrainBegin(ctx, start);
+        try (TrainStep step = Engines.trainStep(model, optimizer, loss, augment != null)) {
+            TrainingContext ctx = new TrainingContext(model, step, history, epochs);
+            int start = initialEpoch;
+            for (Callback cb : callbacks) {
+                start = cb.onTrainBegin(ctx, start);
+            }
+            if (start >= epochs) {
+                System.out.println("Nothing to train: already at epoch " + start + " of " + epochs);
+            }
+            runEpochs(step, ctx, train, validation, start, augment, callbacks);
         }
-        if (start >= epochs) {
-            System.out.println("Nothing to train: already at epoch " + start + " of " + epochs);
-        }
+        return history;
+    }
+
+    private void runEpochs(TrainStep step, TrainingContext ctx, Dataset train, Dataset validation, int start,
+                           Augmentation augment, Callback[] callbacks) {
+        int epochs = ctx.epochs();
+        History history = ctx.history();
         int steps = train.numBatches();
-        io.transferlab.data.Augmentation augment = inputAugmentation(model);
-        TrainingAccuracy accuracy = new TrainingAccuracy(net);
-        net.addListeners(accuracy);
-        // a classifier head on features trains on its own fast path (see DenseHeadTrainer), the rest on DL4J
-        String[] why = new String[1];
-        DenseHeadTrainer head = augment == null && DenseHeadTrainer.enabled() ? DenseHeadTrainer.forModel(model, net, why) : null;
-        if (io.transferlab.runtime.Backend.verbose()) {
-            System.out.println("Training path: " + (head != null ? "dense head (" + io.transferlab.inference.MatMul.defaultEngine() + ")" : "DL4J" + (why[0] == null ? "" : " (" + why[0] + ")")));
-        }
         long augmentSeed = 1_000_003L * (start + 1);
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
@@ -67,7 +83,7 @@ public final class Trainer {
                 double lossSum = 0;
                 long correct = 0;
                 long seen = 0;
-                int step = 0;
+                int done = 0;
                 for (Batch b : train) {
                     if (Thread.currentThread().isInterrupted()) {
                         throw new InterruptedException();
@@ -75,35 +91,20 @@ public final class Trainer {
                     if (b.size() == 0) {
                         continue;
                     }
-                    INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new java.util.Random(
-                            augmentSeed++));
-                    if (head != null) {
-                        double[] r = head.step(x, b.y());
-                        lossSum += r[0];
-                        correct += (long) r[1];
-                    } else {
-                        accuracy.labels = b.y();
-                        accuracy.correct = -1;
-                        net.fit(new DataSet(x, b.y()));
-                        if (accuracy.correct < 0) {
-                            // the listener saw no forward pass (should not happen): measure separately
-                            accuracy.correct = Loss.correct(net.outputSingle(false, x), b.y());
-                        }
-                        correct += accuracy.correct;
-                        lossSum += net.score() * b.size();
-                    }
+                    INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new Random(augmentSeed++));
+                    TrainStep.Result r = step.fit(x, b.y());
+                    lossSum += r.lossSum();
+                    correct += r.correct();
                     seen += b.size();
-                    step++;
+                    done++;
                     long now = System.nanoTime();
                     if (now - lastPrint > PROGRESS_EVERY_NANOS) {
-                        System.out.printf("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%n", epoch + 1, step,
+                        System.out.printf("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%n", epoch + 1, done,
                                 steps, (now - t0) / 1e9, lossSum / seen, (double) correct / seen);
                         lastPrint = now;
                     }
                 }
-                if (head != null) {
-                    head.writeTo(net);
-                }
+                step.writeBack();
                 double valLoss = Double.NaN;
                 double valAcc = Double.NaN;
                 if (validation != null) {
@@ -131,40 +132,33 @@ public final class Trainer {
             System.out.println("Training interrupted after " + history.size() + " complete epoch(s); the running epoch was "
                     + "dropped. Completed epochs are kept (and checkpointed, with a ModelCheckpoint).");
         } finally {
-            if (head != null) {
-                head.close();
-            }
-            java.util.List<org.deeplearning4j.optimize.api.TrainingListener> keep = new ArrayList<>(net.getListeners());
-            keep.remove(accuracy);
-            net.setListeners(keep);
-            model.syncWeights();
+            step.writeBack();
             for (Callback cb : callbacks) {
                 cb.onTrainEnd(ctx);
             }
         }
-        return history;
     }
 
     /**
      * The model's random augmentation layers (RandomFlip, RandomRotation, RandomZoom) that sit straight after its
      * input, directly or inside a nested model made only of them; null when there are none.
      */
-    static io.transferlab.data.Augmentation inputAugmentation(Model model) {
-        List<io.transferlab.layers.RandomAugmentation> found = new ArrayList<>();
-        io.transferlab.layers.Tensor t = model.input();
+    static Augmentation inputAugmentation(Functional model) {
+        List<RandomAugmentation> found = new ArrayList<>();
+        Tensor t = model.input();
         boolean moved = true;
         while (moved) {
             moved = false;
-            for (io.transferlab.layers.Node n : model.graphNodes()) {
+            for (Node n : model.graphNodes()) {
                 if (n.inputs().size() != 1 || n.inputs().get(0) != t) {
                     continue;
                 }
-                if (n.layer() instanceof io.transferlab.layers.RandomAugmentation r) {
+                if (n.layer() instanceof RandomAugmentation r) {
                     found.add(r);
-                } else if (n.layer() instanceof Model inner && !inner.layers().isEmpty() && inner.layers().stream()
-                        .allMatch(l -> l instanceof io.transferlab.layers.RandomAugmentation || l instanceof io.transferlab.layers.InputLayer)) {
-                    inner.layers().stream().filter(l -> l instanceof io.transferlab.layers.RandomAugmentation)
-                            .forEach(l -> found.add((io.transferlab.layers.RandomAugmentation) l));
+                } else if (n.layer() instanceof Functional inner && !inner.layers().isEmpty() && inner.layers().stream()
+                        .allMatch(l -> l instanceof RandomAugmentation || l instanceof InputLayer)) {
+                    inner.layers().stream().filter(l -> l instanceof RandomAugmentation)
+                            .forEach(l -> found.add((RandomAugmentation) l));
                 } else {
                     continue;
                 }
@@ -176,67 +170,26 @@ public final class Trainer {
         if (found.isEmpty()) {
             return null;
         }
-        io.transferlab.data.Augmentation a = io.transferlab.data.Augmentation.create();
+        Augmentation a = Augmentation.create();
         found.forEach(r -> r.addTo(a));
         return a;
     }
 
     /** Applies an augmentation to every image of an (n, h, w, 3) batch. */
-    static INDArray augmentBatch(io.transferlab.data.Augmentation a, INDArray x, java.util.Random rng) {
+    static INDArray augmentBatch(Augmentation a, INDArray x, Random rng) {
         int n = (int) x.size(0), h = (int) x.size(1), w = (int) x.size(2);
         int per = h * w * 3;
         float[] all = x.dup('c').data().asFloat();
         float[] out = new float[all.length];
         for (int i = 0; i < n; i++) {
-            float[] img = java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per);
+            float[] img = Arrays.copyOfRange(all, i * per, (i + 1) * per);
             System.arraycopy(a.apply(img, h, w, rng), 0, out, i * per, per);
         }
         return Nd4j.create(out, x.shape(), 'c');
     }
 
-    /**
-     * Training accuracy as Keras reports it, from the forward pass of the training step itself (dropout active),
-     * at no extra cost: DL4J hands the activations to listeners; the output layer's own activation is not among
-     * them, so it is computed here from its input and weights (one small matrix product).
-     */
-    static final class TrainingAccuracy extends org.deeplearning4j.optimize.api.BaseTrainingListener {
-        private final String outputName;
-        private final String outputInput;
-        private final boolean outputLayerHasWeights;
-        INDArray labels;
-        long correct;
-
-        TrainingAccuracy(ComputationGraph net) {
-            outputName = net.getConfiguration().getNetworkOutputs().get(0);
-            outputInput = net.getConfiguration().getVertexInputs().get(outputName).get(0);
-            outputLayerHasWeights = net.getLayer(outputName) instanceof org.deeplearning4j.nn.layers.BaseOutputLayer<?>;
-        }
-
-        @Override
-        public void onForwardPass(org.deeplearning4j.nn.api.Model m, Map<String, INDArray> activations) {
-            INDArray in = activations.get(outputInput);
-            if (in == null || labels == null) {
-                return;
-            }
-            INDArray probs;
-            if (outputLayerHasWeights) {
-                var out = (org.deeplearning4j.nn.layers.BaseOutputLayer<?>) ((ComputationGraph) m).getLayer(outputName);
-                INDArray z = in.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).mmul(out.getParam("W"));
-                INDArray bias = out.getParam("b");
-                if (bias != null) {
-                    z.addiRowVector(bias.reshape(bias.length()));
-                }
-                probs = out.layerConf().getActivationFn().getActivation(z, false);
-            } else {
-                probs = in;
-            }
-            correct = Loss.correct(probs, labels);
-        }
-    }
-
     /** Loss and accuracy over a dataset, in inference mode. */
     public Evaluation evaluate(Dataset data) {
-        requireCompiled();
         double lossSum = 0;
         List<INDArray> outs = new ArrayList<>();
         List<int[]> truths = new ArrayList<>();
@@ -246,8 +199,8 @@ public final class Trainer {
             if (b.size() == 0) {
                 continue;
             }
-            INDArray p = io.transferlab.inference.Inference.predict(model, b.x());
-            lossSum += model.loss().sum(p, b.y());
+            INDArray p = Inference.predict(model, b.x());
+            lossSum += loss.sum(p, b.y());
             outs.add(p.dup());
             truths.add(classesOf(b.y()));
             files.addAll(b.files());

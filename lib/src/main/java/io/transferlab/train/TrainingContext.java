@@ -1,8 +1,11 @@
 package io.transferlab.train;
 
-import io.transferlab.graph.Model;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import io.transferlab.engine.TrainStep;
+import io.transferlab.graph.Functional;
 
-/** What a callback sees: the model, its running network, the history so far and the planned epochs. */
-public record TrainingContext(Model model, ComputationGraph network, History history, int epochs) {
+/**
+ * What a callback sees: the model, the engine's training step (its state is what a checkpoint saves), the history so
+ * far and the planned epochs.
+ */
+public record TrainingContext(Functional model, TrainStep step, History history, int epochs) {
 }

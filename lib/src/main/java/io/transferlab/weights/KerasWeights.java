@@ -6,7 +6,7 @@ import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
-import io.transferlab.graph.Model;
+import io.transferlab.graph.Functional;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.WeightSpec;
@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 
 /**
  * Reads Keras HDF5 weight files (the {@code .h5} files of keras.applications, and files written by Keras 2's
- * {@code model.save_weights} or {@code model.save}) into a {@link Model}, matching layers by name.
+ * {@code model.save_weights} or {@code model.save}) into a model (a {@link Functional}), matching layers by name.
  *
  * <p>Every layer of the model that has weights (nested models included) must find a layer of the same name in
  * the file, with the same number of weights and the same shapes, in Keras's order; layers of the file that the
@@ -41,8 +41,8 @@ import java.util.stream.Collectors;
  * base.loadWeights(Path.of("mobilenet_2_5_224_tf_no_top.h5"));
  * }</pre>
  *
- * <p>{@link Model#loadWeights(Path)} is the usual entry point: it also drops a DL4J network the model had
- * already built, so that the next use runs on the new weights. {@link #load} itself only sets the layers' weights.
+ * <p>{@code model.loadWeights(path)} is the usual entry point. Loading only sets the layers' weights; engines
+ * notice the change ({@link Functional#weightsDigest()}) and run on the new weights from the next call.
  */
 public final class KerasWeights {
     private static final String JHDF_LOG_LEVEL = "org.slf4j.simpleLogger.log.io.jhdf";
@@ -83,7 +83,7 @@ public final class KerasWeights {
      * @throws WeightsFileException if the file is missing, truncated or corrupt, is not a Keras weights file, or
      *                              does not fit the model (the message names the first layer and weight)
      */
-    public static Loaded load(Path file, Model model) {
+    public static Loaded load(Path file, Functional model) {
         checkReadable(file);
         try (HdfFile h5 = new HdfFile(file)) {
             Map<String, FileLayer> fileLayers = readLayers(file, h5);
@@ -259,10 +259,10 @@ public final class KerasWeights {
     // ---- matching layers ----
 
     /** Every layer with weights of the model, nested models expanded, in order. */
-    private static List<Layer> weightedLeaves(Model model) {
+    private static List<Layer> weightedLeaves(Functional model) {
         List<Layer> out = new ArrayList<>();
         for (Layer l : model.layers()) {
-            if (l instanceof Model inner) {
+            if (l instanceof Functional inner) {
                 for (Layer x : weightedLeaves(inner)) {
                     if (!out.contains(x)) {
                         out.add(x);
@@ -323,7 +323,7 @@ public final class KerasWeights {
         return m.matches() && m.group(2) != null ? Long.parseLong(m.group(2)) : 0;
     }
 
-    private static List<Match> match(Path file, Model model, Map<String, FileLayer> fileLayers) {
+    private static List<Match> match(Path file, Functional model, Map<String, FileLayer> fileLayers) {
         List<Layer> leaves = weightedLeaves(model);
         Map<String, String> renamed = numberedNameMap(leaves, fileLayers);
         List<Match> matches = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.transferlab.applications;
 
-import io.transferlab.graph.Model;
+import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.models.Model;
 import io.transferlab.layers.Names;
 import io.transferlab.layers.Shape;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class MobileNetBuildTest {
         // BatchNormalization moving statistics are Keras's non-trainable weights: 2 per channel
         assertEquals(m.countParams() - m.trainableParams(), 2L * channelsOfAllBatchNorms(m));
         // every BatchNormalization has scale and center, so DL4J counts what Keras counts
-        assertEquals(m.countParams(), m.network().numParams());
+        assertEquals(m.countParams(), Dl4jEngine.get().network(m).numParams());
         List<String> names = m.layerNames();
         assertEquals(List.of("conv1", "conv1_bn", "conv1_relu", "conv_dw_1", "conv_dw_1_bn", "conv_dw_1_relu",
                 "conv_pw_1", "conv_pw_1_bn", "conv_pw_1_relu", "conv_pad_2", "conv_dw_2"), names.subList(1, 12));
@@ -68,7 +69,7 @@ class MobileNetBuildTest {
         Model noTop = Applications.mobileNetV2().includeTop(false).inputShape(224, 224, 3).build();
         assertEquals(2_257_984L, noTop.countParams());
         assertEquals(Shape.of(7, 7, 1280), noTop.outputShape());
-        assertEquals(noTop.countParams(), noTop.network().numParams());
+        assertEquals(noTop.countParams(), Dl4jEngine.get().network(noTop).numParams());
         List<String> names = noTop.layerNames();
         assertEquals(List.of("Conv1", "bn_Conv1", "Conv1_relu", "expanded_conv_depthwise", "expanded_conv_depthwise_BN",
                 "expanded_conv_depthwise_relu", "expanded_conv_project", "expanded_conv_project_BN", "block_1_expand",
@@ -101,10 +102,10 @@ class MobileNetBuildTest {
         Model v2 = Applications.mobileNetV2().alpha(0.35).classes(5).inputShape(32, 32, 3).build();
         Model v1 = Applications.mobileNet().alpha(0.25).classes(5).inputShape(32, 32, 3).build();
         for (Model m : List.of(v1, v2)) {
-            var conf = m.network().getConfiguration();
+            var conf = Dl4jEngine.get().network(m).getConfiguration();
             assertEquals(conf, org.deeplearning4j.nn.conf.ComputationGraphConfiguration.fromJson(conf.toJson()), m.name());
             INDArray x = Nd4j.rand(DataType.FLOAT, 2, 32, 32, 3);
-            assertEquals(m.predict(x), m.network().clone().outputSingle(false, x), m.name());
+            assertEquals(m.predict(x), Dl4jEngine.get().network(m).clone().outputSingle(false, x), m.name());
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.transferlab.applications;
 
-import io.transferlab.graph.Model;
+import io.transferlab.models.Model;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -1,8 +1,9 @@
 package io.transferlab.applications;
 
+import io.transferlab.graph.Functional;
 import io.transferlab.graph.LayerNotFoundException;
-import io.transferlab.graph.Model;
-import io.transferlab.graph.Sequential;
+import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
 import io.transferlab.layers.Shape;
 import io.transferlab.layers.ShapeException;
 import io.transferlab.layers.Tensor;

@@ -1,8 +1,9 @@
 package io.transferlab.bench;
 
+import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.applications.Applications;
 import io.transferlab.data.ImageFolder;
-import io.transferlab.graph.Model;
+import io.transferlab.models.Model;
 import io.transferlab.layers.Conv2D;
 import io.transferlab.layers.Dense;
 import io.transferlab.layers.Dropout;
@@ -10,7 +11,7 @@ import io.transferlab.layers.Flatten;
 import io.transferlab.layers.MaxPooling2D;
 import io.transferlab.layers.Tensor;
 import io.transferlab.runtime.Backend;
-import io.transferlab.train.Optimizer;
+import io.transferlab.optimizers.Optimizer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -122,7 +123,7 @@ public final class Benchmark {
      * path's peak memory is its own.
      */
     private static Map<String, Round> forward(Model model, int size, boolean dl4j, INDArray[] last) {
-        var net = model.network();
+        var net = Dl4jEngine.get().network(model);
         INDArray x = input(size);
         if (dl4j) {
             return Map.of("dl4j", () -> {

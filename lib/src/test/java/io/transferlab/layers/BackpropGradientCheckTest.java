@@ -1,5 +1,6 @@
 package io.transferlab.layers;
 
+import io.transferlab.engine.dl4j.Dl4jLowering;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -33,7 +34,7 @@ class BackpropGradientCheckTest {
     }
 
     private static org.deeplearning4j.nn.conf.layers.Layer conf(Layer layer, Shape in) {
-        return (org.deeplearning4j.nn.conf.layers.Layer) layer.toDl4j(List.of(in));
+        return (org.deeplearning4j.nn.conf.layers.Layer) Dl4jLowering.part(layer, List.of(in));
     }
 
     @Test
@@ -63,8 +64,8 @@ class BackpropGradientCheckTest {
                 .addLayer("act", conf(act, dwOut), "bn")
                 .addLayer("pad", conf(pad, dwOut), "act")
                 .addLayer("leaky", conf(leaky, padOut), "pad")
-                .addVertex("cat", (org.deeplearning4j.nn.conf.graph.GraphVertex) cat.toDl4j(List.of(padOut, padOut)), "pad", "leaky")
-                .addVertex("flat", (org.deeplearning4j.nn.conf.graph.GraphVertex) flat.toDl4j(List.of(catOut)), "cat")
+                .addVertex("cat", (org.deeplearning4j.nn.conf.graph.GraphVertex) Dl4jLowering.part(cat, List.of(padOut, padOut)), "pad", "leaky")
+                .addVertex("flat", (org.deeplearning4j.nn.conf.graph.GraphVertex) Dl4jLowering.part(flat, List.of(catOut)), "cat")
                 .addLayer("loss", new LossLayer.Builder(LossFunctions.LossFunction.MSE).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build(), "flat")
                 .setOutputs("loss");
         ComputationGraph g = new ComputationGraph(gb.build());

@@ -1,7 +1,8 @@
 package io.transferlab.layers;
 
-import io.transferlab.layers.dl4j.KerasBatchNormalization;
-import io.transferlab.layers.dl4j.KerasReshapeVertex;
+import io.transferlab.engine.dl4j.Dl4jLowering;
+import io.transferlab.engine.dl4j.KerasBatchNormalization;
+import io.transferlab.engine.dl4j.KerasReshapeVertex;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -27,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class BatchNormalizationTrainingTest {
 
     private static ComputationGraph graph(BatchNormalization bn, Shape in) {
-        Object conf = bn.toDl4j(List.of(in));
+        Object conf = Dl4jLowering.part(bn, List.of(in));
         var gb = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).seed(1).updater(new Adam(0.05))
                 .graphBuilder().addInputs("in")
                 .setInputTypes(InputType.convolutional(in.get(0), in.get(1), in.get(2), CNN2DFormat.NHWC))

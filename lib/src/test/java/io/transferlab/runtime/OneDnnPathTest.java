@@ -1,6 +1,7 @@
 package io.transferlab.runtime;
 
-import io.transferlab.graph.Model;
+import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.models.Model;
 import io.transferlab.layers.Add;
 import io.transferlab.layers.AveragePooling2D;
 import io.transferlab.layers.BatchNormalization;
@@ -13,8 +14,8 @@ import io.transferlab.layers.MaxPooling2D;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.ZeroPadding2D;
-import io.transferlab.layers.dl4j.ContiguousGradientConvolution;
-import io.transferlab.train.Optimizer;
+import io.transferlab.engine.dl4j.ContiguousGradientConvolution;
+import io.transferlab.optimizers.Optimizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
@@ -56,7 +57,7 @@ class OneDnnPathTest {
     void oneDnnIsOnByDefaultAndUsedByConvolutions() {
         assertTrue(Backend.oneDnnActive(), "oneDNN should be on: " + Backend.describe());
         Model block = vggBlock2();
-        ComputationGraph net = block.network();
+        ComputationGraph net = Dl4jEngine.get().network(block);
         assertInstanceOf(MKLDNNConvHelper.class, ((ConvolutionLayer) net.getLayer("block2_conv1")).getHelper());
         assertInstanceOf(MKLDNNConvHelper.class, ((ConvolutionLayer) net.getLayer("block2_conv2")).getHelper());
         assertInstanceOf(MKLDNNSubsamplingHelper.class, ((SubsamplingLayer) net.getLayer("block2_pool")).getHelper());
@@ -69,12 +70,12 @@ class OneDnnPathTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 56, 56, 64);
 
         Backend.setHelpersEnabled(true);
-        ComputationGraph fast = block.newNetwork();
+        ComputationGraph fast = Dl4jEngine.get().newNetwork(block);
         assertNotNull(((ConvolutionLayer) fast.getLayer("block2_conv1")).getHelper());
         INDArray a = fast.outputSingle(false, x.dup());
 
         Backend.setHelpersEnabled(false);
-        ComputationGraph plain = block.newNetwork();
+        ComputationGraph plain = Dl4jEngine.get().newNetwork(block);
         assertNull(((ConvolutionLayer) plain.getLayer("block2_conv1")).getHelper(), "built-in path expected");
         INDArray b = plain.outputSingle(false, x.dup());
 
@@ -146,7 +147,7 @@ class OneDnnPathTest {
         }
 
         Backend.setHelpersEnabled(helpers);
-        ComputationGraph net = model.newNetwork();
+        ComputationGraph net = Dl4jEngine.get().newNetwork(model, model.optimizer(), model.loss());
         var conv = ((ConvolutionLayer) net.getLayer("conv_same_relu")).getHelper();
         if (helpers) {
             assertInstanceOf(MKLDNNConvHelper.class, conv);
@@ -219,7 +220,7 @@ class OneDnnPathTest {
             ys.putScalar(i, i % 2, 1f);
         }
         Backend.setHelpersEnabled(true);
-        ComputationGraph net = model.newNetwork();
+        ComputationGraph net = Dl4jEngine.get().newNetwork(model, model.optimizer(), model.loss());
         assertGradientsEqualDoublePrecision(net, xs, ys);
         return net;
     }

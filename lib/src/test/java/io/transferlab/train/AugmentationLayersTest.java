@@ -1,7 +1,7 @@
 package io.transferlab.train;
 
-import io.transferlab.graph.Model;
-import io.transferlab.graph.Sequential;
+import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
 import io.transferlab.layers.Tensor;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,6 +1,8 @@
 package io.transferlab.train;
 
-import io.transferlab.graph.Model;
+import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.optimizers.Optimizer;
+import io.transferlab.models.Model;
 import io.transferlab.layers.BatchNormalization;
 import io.transferlab.layers.Conv2D;
 import io.transferlab.layers.Layer;
@@ -46,15 +48,13 @@ class FrozenLayersTrainingTest {
         x = second.padding("same").activation("relu").on(x);
         x = GlobalAveragePooling2D().on(x);
         Model m = Model.of(in, Dense(1, "sigmoid").on(x));
-        m.network();
-        m.syncWeights();
         // non-trivial statistics, so that the frozen layer's factor matters
         bn.setWeights(List.of(Nd4j.valueArrayOf(new long[]{4}, 1.5f), Nd4j.valueArrayOf(new long[]{4}, 0.1f),
                 Nd4j.valueArrayOf(new long[]{4}, 0.2f), Nd4j.valueArrayOf(new long[]{4}, 2.0f)));
         bn.setTrainable(false);
         m.compile(Optimizer.Adam(1e-2), "binary_crossentropy");
         List<INDArray> bnBefore = copy(bn), firstBefore = copy(first);
-        assertInstanceOf(FrozenLayerWithBackprop.class, m.network().getLayer("bn"));
+        assertInstanceOf(FrozenLayerWithBackprop.class, Dl4jEngine.get().network(m).getLayer("bn"));
 
         INDArray[] d = data();
         History h = m.fit(d[0], d[1], 3, 10, null, null);
@@ -75,7 +75,7 @@ class FrozenLayersTrainingTest {
         Model m = Model.of(in, Dense(1, "sigmoid").on(x));
         base.setTrainable(false);
         m.compile(Optimizer.Adam(1e-2), "binary_crossentropy");
-        var net = m.network();
+        var net = Dl4jEngine.get().network(m);
         assertInstanceOf(FrozenLayer.class, net.getLayer("base"));
         assertFalse(net.getLayer(m.layers().get(3).name()) instanceof FrozenLayer, "dropout must run in training mode");
         List<INDArray> before = copy(base);

@@ -1,12 +1,14 @@
 package io.transferlab.train;
 
+import io.transferlab.inference.Features;
+import io.transferlab.optimizers.Optimizer;
 import io.transferlab.applications.Applications;
 import io.transferlab.data.ClassMode;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.data.Images;
 import io.transferlab.data.Preprocessing;
-import io.transferlab.graph.Model;
-import io.transferlab.graph.Sequential;
+import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,7 +1,11 @@
 package io.transferlab.train;
 
-import io.transferlab.graph.Model;
-import io.transferlab.graph.Sequential;
+import io.transferlab.report.TrainingMonitor;
+import io.transferlab.engine.dl4j.Dl4jLowering;
+import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.optimizers.Optimizer;
+import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
 import io.transferlab.layers.Dense;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,8 +85,6 @@ class TrainingTest {
         Model straight = head();
         List<INDArray> init = List.of(); // both models start from the same weights
         straight.compile(Optimizer.RMSprop(1e-2), "binary_crossentropy");
-        straight.network();
-        straight.syncWeights();
 
         Model resumed = head();
         for (int i = 0; i < straight.layers().size(); i++) {
@@ -143,7 +145,7 @@ class TrainingTest {
         Model m = Sequential.withInput(20).add(Dense(8, "relu")).add(Dropout(0.5)).add(Dense(3, "softmax"));
         var e = assertThrows(IllegalArgumentException.class, () -> m.compile(Optimizer.RMSprop(), "binary_crossentropy"));
         assertTrue(e.getMessage().contains("categorical_crossentropy"));
-        var d = (org.deeplearning4j.nn.conf.layers.DropoutLayer) m.layers().get(1).toDl4j(List.of(io.transferlab.layers.Shape.of(8)));
+        var d = (org.deeplearning4j.nn.conf.layers.DropoutLayer) Dl4jLowering.part(m.layers().get(1), List.of(io.transferlab.layers.Shape.of(8)));
         assertEquals(0.5, ((org.deeplearning4j.nn.conf.dropout.Dropout) d.getIDropout()).getP(), 1e-12);
         assertThrows(IllegalStateException.class, () -> head().fit(clouds(10, 1)[0], clouds(10, 1)[1], 1, 5, null, null));
     }

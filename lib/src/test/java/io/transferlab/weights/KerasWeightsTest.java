@@ -1,7 +1,8 @@
 package io.transferlab.weights;
 
+import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.applications.Applications;
-import io.transferlab.graph.Model;
+import io.transferlab.models.Model;
 import io.transferlab.layers.Layer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,7 +93,6 @@ class KerasWeightsTest {
     void weightsOfAnotherWidthAreRefusedNamingLayerAndWeight() throws Exception {
         Path file = mobileNetFile();
         Model half = Applications.mobileNet().alpha(0.5).includeTop(false).inputShape(224, 224, 3).build();
-        half.network();   // gives the layers their random initial weights
         INDArray kernel = half.getLayer("conv1").getWeights().get(0).dup();
         var e = assertThrows(WeightsFileException.class, () -> half.loadWeights(file));
         assertTrue(e.getMessage().contains("weight 'conv1/kernel:0' of layer 'conv1' has shape (3, 3, 3, 8) but layer "

@@ -1,0 +1,303 @@
+package io.transferlab.engine.onednn;
+
+import io.transferlab.engine.onednn.OneDnn;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * oneDNN's three training primitives for one 2D convolution and one input shape, made once and run on every step:
+ * forward, backward to the input and backward to the weights and bias. Activations and their gradients stay in
+ * the channels-last (NHWC) arrays DL4J's layer holds; the weights and their gradient stay in DL4J's layout
+ * ([out, in, kH, kW]) and are reordered, on each call, into and out of the blocked layout oneDNN's kernels choose
+ * (a few microseconds for a small CNN's kernels).
+ *
+ * <p>Why: DL4J M2.1 runs a training step's convolutions through ND4J's {@code conv2d}/{@code conv2d_bp} ops, which
+ * spent about 70% of the small CNN's step (notebook 07) at about a tenth of the machine's peak; these primitives
+ * run the same work at 250-500 GFLOP/s here. Every array handed in must be dense and in C order (see
+ * {@link DenseArrays}); the weight and gradient arrays may be views into DL4J's flattened parameters.
+ */
+public final class ConvolutionTrainingPrimitives implements AutoCloseable {
+    private final long[] inShape;    // n, h, w, c (NHWC)
+    private final long[] outShape;   // n, oh, ow, oc (NHWC)
+    private final boolean hasBias;
+    private final List<Pointer> owned = new ArrayList<>();
+    // what the backward primitives are made from, on the first backward pass (a frozen layer never makes them)
+    private final convolution_forward.primitive_desc forwardPd;
+    private final memory.desc srcDesc;
+    private final memory.desc dstDesc;
+    private final memory.desc weightsAny;
+    private final memory.desc biasDesc;
+    private final long[][] geometry;  // strides, dilations (gaps), padding before, padding after
+    // forward: user memories (handles set per call) and the primitive's own weights
+    private final primitive forward;
+    private final IntMemoryMap forwardArgs = new IntMemoryMap();
+    private final memory src;
+    private final memory dst;
+    private final memory userWeights;
+    private final memory bias;
+    private final Reorder weightsForForward;
+    private Backward backward;
+
+    /** A reorder between a user memory and a primitive's memory, or nothing when their layouts agree. */
+    private record Reorder(primitive step, IntMemoryMap args, memory target) {
+        void run(org.bytedeco.dnnl.stream stream) {
+            if (step != null) {
+                step.execute(stream, args);
+            }
+        }
+    }
+
+    /** The two backward primitives, their arguments and the memories they need beyond the forward's. */
+    private record Backward(primitive data, IntMemoryMap dataArgs, primitive weights, IntMemoryMap weightsArgs,
+                            memory diffDst, memory diffSrc, memory userWeightGrad, memory biasGrad,
+                            Reorder weightsIn, Reorder weightGradOut) {
+    }
+
+    /**
+     * Primitives for an NHWC input {@code inShape} (n, h, w, c), {@code outChannels} filters of {@code kernel}
+     * (kH, kW), {@code strides}, {@code dilation} (1 = none), paddings before and after (top/left, bottom/right)
+     * and the resulting output size (oh, ow). Throws when oneDNN has no implementation for it.
+     */
+    public ConvolutionTrainingPrimitives(long[] inShape, long outChannels, int[] kernel, int[] strides, int[] dilation,
+                                  long[] padBefore, long[] padAfter, long[] outSize, boolean hasBias) {
+        String why = OneDnn.unavailable();
+        if (why != null) {
+            throw new UnsupportedOperationException(why);
+        }
+        var engine = OneDnn.engine();
+        this.inShape = inShape.clone();
+        this.outShape = new long[]{inShape[0], outSize[0], outSize[1], outChannels};
+        this.hasBias = hasBias;
+        long n = inShape[0];
+        long ic = inShape[3];
+        srcDesc = nhwc(n, ic, inShape[1], inShape[2]);
+        dstDesc = nhwc(n, outChannels, outSize[0], outSize[1]);
+        long[] wDims = {outChannels, ic, kernel[0], kernel[1]};
+        weightsAny = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.any);
+        memory.desc wUser = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.oihw);
+        biasDesc = new memory.desc(new long[]{outChannels}, memory.data_type.f32, memory.format_tag.x);
+        geometry = new long[][]{{strides[0], strides[1]}, {dilation[0] - 1L, dilation[1] - 1L}, // oneDNN counts gaps
+                padBefore.clone(), padAfter.clone()};
+        long[] st = geometry[0];
+        long[] dil = geometry[1];
+        long[] pl = geometry[2];
+        long[] pr = geometry[3];
+        var fwdDesc = hasBias
+                ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                weightsAny, biasDesc, dstDesc, st, dil, pl, pr)
+                : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                weightsAny, dstDesc, st, dil, pl, pr);
+        forwardPd = own(new convolution_forward.primitive_desc(fwdDesc, engine));
+        src = own(new memory(srcDesc, engine, (Pointer) null));
+        dst = own(new memory(dstDesc, engine, (Pointer) null));
+        userWeights = own(new memory(wUser, engine, (Pointer) null));
+        bias = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        weightsForForward = reorder(userWeights, forwardPd.weights_desc(), true, null);
+        forward = own(new convolution_forward(forwardPd));
+        forwardArgs.put(DNNL_ARG_SRC, src);
+        forwardArgs.put(DNNL_ARG_WEIGHTS, weightsForForward.target());
+        forwardArgs.put(DNNL_ARG_DST, dst);
+        if (hasBias) {
+            forwardArgs.put(DNNL_ARG_BIAS, bias);
+        }
+    }
+
+    /**
+     * The backward primitives, made on the first backward pass; UnsupportedOperationException where oneDNN has
+     * none for this convolution.
+     */
+    private Backward backwardPrimitives() {
+        if (backward == null) {
+            try {
+                backward = makeBackward();
+            } catch (UnsupportedOperationException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new UnsupportedOperationException("oneDNN has no backward primitive for it (" + e.getMessage()
+                        + ")", e);
+            }
+        }
+        return backward;
+    }
+
+    private Backward makeBackward() {
+        var engine = OneDnn.engine();
+        long[] st = geometry[0];
+        long[] dil = geometry[1];
+        long[] pl = geometry[2];
+        long[] pr = geometry[3];
+        var dataPd = own(new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
+                algorithm.convolution_direct, srcDesc, weightsAny, dstDesc, st, dil, pl, pr), engine, forwardPd));
+        var weightsDesc = hasBias
+                ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, biasDesc,
+                dstDesc, st, dil, pl, pr)
+                : new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, dstDesc,
+                st, dil, pl, pr);
+        var weightsPd = own(new convolution_backward_weights.primitive_desc(weightsDesc, engine, forwardPd));
+        if (hasBias && !weightsPd.diff_bias_desc().equals(biasDesc)) {
+            throw new UnsupportedOperationException("oneDNN wants the bias gradient in a blocked layout");
+        }
+        memory diffDst = own(new memory(dstDesc, engine, (Pointer) null));
+        memory diffSrc = own(new memory(srcDesc, engine, (Pointer) null));
+        memory userWeightGrad = own(new memory(userWeights.get_desc(), engine, (Pointer) null));
+        memory biasGrad = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        // the backward-data primitive shares the forward's copy of the weights where it wants the same layout
+        Reorder weightsIn = reorder(userWeights, dataPd.weights_desc(), true, weightsForForward.target());
+        Reorder weightGradOut = reorder(userWeightGrad, weightsPd.diff_weights_desc(), false, null);
+        IntMemoryMap dataArgs = new IntMemoryMap();
+        dataArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        dataArgs.put(DNNL_ARG_WEIGHTS, weightsIn.target());
+        dataArgs.put(DNNL_ARG_DIFF_SRC, diffSrc);
+        IntMemoryMap weightsArgs = new IntMemoryMap();
+        weightsArgs.put(DNNL_ARG_SRC, src);
+        weightsArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, weightGradOut.target());
+        if (hasBias) {
+            weightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGrad);
+        }
+        return new Backward(own(new convolution_backward_data(dataPd)), dataArgs,
+                own(new convolution_backward_weights(weightsPd)), weightsArgs, diffDst, diffSrc, userWeightGrad,
+                biasGrad, weightsIn, weightGradOut);
+    }
+
+    private static memory.desc nhwc(long n, long c, long h, long w) {
+        return new memory.desc(new long[]{n, c, h, w}, memory.data_type.f32, memory.format_tag.nhwc);
+    }
+
+    private <P extends Pointer> P own(P p) {
+        owned.add(p);
+        return p;
+    }
+
+    /**
+     * The primitive's memory for {@code want} and a reorder between it and the user memory: user to primitive
+     * when {@code in}, primitive to user otherwise. Where the layouts agree, the user memory itself, no reorder;
+     * {@code reuse}, when given and of that layout, serves as the primitive's memory.
+     */
+    private Reorder reorder(memory user, memory.desc want, boolean in, memory reuse) {
+        if (want.equals(user.get_desc())) {
+            return new Reorder(null, null, user);
+        }
+        memory target = reuse != null && reuse.get_desc().equals(want) ? reuse : own(new memory(want, OneDnn.engine()));
+        IntMemoryMap args = own(new IntMemoryMap());
+        args.put(DNNL_ARG_FROM, in ? user : target);
+        args.put(DNNL_ARG_TO, in ? target : user);
+        return new Reorder(own(in ? new reorder(user, target) : new reorder(target, user)), args, target);
+    }
+
+    /** Whether these primitives were made for this NHWC input shape. */
+    public boolean fits(long[] shape) {
+        return java.util.Arrays.equals(shape, inShape);
+    }
+
+    /** The NHWC output shape (n, oh, ow, oc). */
+    public long[] outputShape() {
+        return outShape.clone();
+    }
+
+    /** z = x * W + b into {@code z} (NHWC, of {@link #outputShape()}). */
+    public void forward(INDArray x, INDArray weights, INDArray b, INDArray z) {
+        bind(src, x, inShape);
+        bind(userWeights, weights, null);
+        bind(dst, z, outShape);
+        if (hasBias) {
+            bind(bias, b, null);
+        }
+        var stream = OneDnn.stream();
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            weightsForForward.run(stream);
+            forward.execute(stream, forwardArgs);
+            stream._wait();
+        }
+    }
+
+    /**
+     * From the gradient at the pre-activation {@code delta} (NHWC): the gradient at the input into {@code epsilon}
+     * (NHWC, the input's shape; null: not wanted, not computed) and the weight and bias gradients into DL4J's
+     * gradient views.
+     */
+    public void backward(INDArray x, INDArray weights, INDArray delta, INDArray epsilon, INDArray weightGrad,
+                  INDArray biasGrad) {
+        // first, so that a refusal (UnsupportedOperationException) comes before anything is written
+        Backward p = backwardPrimitives();
+        bind(src, x, inShape);
+        bind(userWeights, weights, null);
+        bind(p.diffDst(), delta, outShape);
+        if (epsilon != null) {
+            bind(p.diffSrc(), epsilon, inShape);
+        }
+        bind(p.userWeightGrad(), weightGrad, null);
+        if (hasBias) {
+            bind(p.biasGrad(), biasGrad, null);
+        }
+        var stream = OneDnn.stream();
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            if (epsilon != null) {
+                p.weightsIn().run(stream);
+                p.data().execute(stream, p.dataArgs());
+            }
+            p.weights().execute(stream, p.weightsArgs());
+            p.weightGradOut().run(stream);
+            stream._wait();
+        }
+    }
+
+    /** Whether the elements lie one after the other in C order (strides of dimensions of size 1 do not matter). */
+    private static boolean denseRowMajor(INDArray a) {
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= a.size(i);
+        }
+        return true;
+    }
+
+    /** Points a user memory at an array, which must be dense float in C order (and of the given shape). */
+    private static void bind(memory m, INDArray a, long[] shape) {
+        if (a.dataType() != DataType.FLOAT || !denseRowMajor(a)
+                || (shape != null && !java.util.Arrays.equals(shape, a.shape()))) {
+            throw new IllegalArgumentException("expected a dense float array in C order"
+                    + (shape == null ? "" : " of shape " + java.util.Arrays.toString(shape)) + ", got "
+                    + a.shapeInfoToString().replace('\n', ' '));
+        }
+        if (m.get_desc().get_size() != a.length() * Float.BYTES) {
+            throw new IllegalArgumentException("array of " + a.length() + " floats for a memory of "
+                    + m.get_desc().get_size() + " bytes");
+        }
+        m.set_data_handle(a.data().addressPointer()); // a view's buffer starts at the view's first element
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            owned.get(i).close();
+        }
+        owned.clear();
+    }
+}

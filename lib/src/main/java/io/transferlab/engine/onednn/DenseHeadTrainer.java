@@ -1,0 +1,560 @@
+package io.transferlab.engine.onednn;
+
+import io.transferlab.engine.dl4j.Dl4jOptimizers;
+import io.transferlab.engine.dl4j.KerasMomentum;
+import io.transferlab.graph.Functional;
+import io.transferlab.losses.Loss;
+import io.transferlab.optimizers.Optimizer;
+import io.transferlab.layers.Activation;
+import io.transferlab.layers.Dense;
+import io.transferlab.layers.Dropout;
+import io.transferlab.layers.Flatten;
+import io.transferlab.layers.InputLayer;
+import io.transferlab.layers.Layer;
+import io.transferlab.layers.Node;
+import io.transferlab.layers.Tensor;
+import org.bytedeco.javacpp.FloatPointer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The training step for the classifier heads of transfer learning (a chain of Dense, Dropout and Activation
+ * layers on features, optionally after a Flatten), done without DL4J's per-layer machinery: two matrix products
+ * per Dense layer (oneDNN's matmul, see {@link MatMul}) and one fused loop for the optimizer over all weights.
+ *
+ * <p>Why: on 2000 x 8192 features a DL4J step spends most of its time on work a head does not need (the
+ * gradient with respect to the input features, the forward product computed twice, the weight matrix in
+ * column-major order through a slow product path) and on an optimizer op that walks the 2.1 million weights
+ * several times. Here one step is a forward product, a weight-gradient product, and one pass of RMSprop/Adam/SGD.
+ *
+ * <p>The arithmetic is DL4J's (and Keras's): inverted dropout, mean loss over the batch, DL4J's RMSprop (state
+ * starting at epsilon), Adam (bias-corrected step size) and Keras's SGD momentum. Weights and optimizer state live in DL4J's own
+ * flattened layout, read from the network when training starts and written back after every epoch, so
+ * checkpoints, resuming and evaluation see exactly what training produced ({@link DenseHeadStep}).
+ * {@code TL_FAST_HEAD=0} (or the system property {@code transferlab.fastHead=false}) switches it off.
+ */
+final class DenseHeadTrainer {
+    private enum Kind { DENSE, ACTIVATION, DROPOUT }
+
+    /** One step of the chain; Dense steps own a slice of the flattened weights. */
+    private static final class Step {
+        Kind kind;
+        String activation;  // ACTIVATION: its function
+        double keep;        // DROPOUT: keep probability
+        int in;
+        int out;
+        long wOffset;       // DENSE: offset of W (stored as W^T, out x in, row-major = DL4J's 'f' order) in the weights
+        long bOffset;       // DENSE: offset of the bias, or -1
+        FloatPointer output;
+        float[] mask;
+        /** DENSE: for each batch size, its three products: forward, weight gradient, input gradient. */
+        final java.util.Map<Integer, MatMul[]> products = new java.util.HashMap<>();
+
+        MatMul[] products(int batch) {
+            return products.computeIfAbsent(batch, b -> new MatMul[]{
+                    new MatMul(b, out, in, false, true, bOffset >= 0),   // y = x . W + b, W stored as W^T (out x in)
+                    new MatMul(out, in, b, true, false, false),          // dW^T = g^T . x
+                    new MatMul(b, in, out, false, false, false)});       // dx = g . W^T
+        }
+    }
+
+    private final List<Step> steps = new ArrayList<>();
+    private final boolean binary;
+    private final int inputWidth;
+    private final long numParams;
+    private final FloatPointer params;
+    private final FloatPointer grads;
+    private final FloatPointer state;
+    private final IUpdater updater;
+    private final SplittableRandom random;
+    private int iteration;
+    private int capacity;
+    private FloatPointer gradA;
+    private FloatPointer gradB;
+
+    static boolean enabled() {
+        return io.transferlab.runtime.Backend.switchedOn("transferlab.fastHead", "TL_FAST_HEAD");
+    }
+
+    /**
+     * A trainer for the network of a model that is a plain head.
+     *
+     * @throws UnsupportedOperationException saying why the model is not one (the DL4J engine trains it instead)
+     */
+    DenseHeadTrainer(Functional model, Optimizer optimizer, Loss loss, ComputationGraph net) {
+        if (!model.isTrainable()) {
+            throw new UnsupportedOperationException("the model is frozen");
+        }
+        IUpdater u = Dl4jOptimizers.updater(optimizer);
+        if (!(u instanceof RmsProp || u instanceof Adam || u instanceof Sgd || u instanceof KerasMomentum)) {
+            throw new UnsupportedOperationException("optimizer " + optimizer);
+        }
+        updater = u;
+        List<Layer> chain = chain(model);
+        long width = -1;
+        long offset = 0;
+        List<Dense> denses = new ArrayList<>();
+        for (Layer l : chain) {
+            Step s = new Step();
+            if (l instanceof Flatten) {
+                if (!steps.isEmpty()) {
+                    throw new UnsupportedOperationException("Flatten after other layers");
+                }
+                continue;
+            } else if (l instanceof Dense d) {
+                if (!d.isTrainable()) {
+                    throw new UnsupportedOperationException("frozen layer '" + d.name() + "'");
+                }
+                long[] k = d.weightSpecs().get(0).shape();
+                s.kind = Kind.DENSE;
+                s.in = (int) k[0];
+                s.out = (int) k[1];
+                s.wOffset = offset;
+                offset += k[0] * k[1];
+                s.bOffset = d.weightSpecs().size() > 1 ? offset : -1;
+                offset += d.weightSpecs().size() > 1 ? k[1] : 0;
+                if (width < 0) {
+                    width = s.in;
+                }
+                denses.add(d);
+                steps.add(s);
+                if (!"linear".equals(d.activation())) {
+                    Step a = new Step();
+                    a.kind = Kind.ACTIVATION;
+                    a.activation = d.activation();
+                    steps.add(a);
+                }
+                continue;
+            } else if (l instanceof Dropout dr) {
+                s.kind = Kind.DROPOUT;
+                s.keep = 1 - dr.rate();
+            } else if (l instanceof Activation a) {
+                s.kind = Kind.ACTIVATION;
+                s.activation = a.activation();
+            } else {
+                throw new UnsupportedOperationException("layer '" + l.name() + "' (" + l.typeName() + ")");
+            }
+            if (steps.isEmpty()) {
+                throw new UnsupportedOperationException("layer '" + l.name() + "' before the first Dense");
+            }
+            steps.add(s);
+        }
+        if (denses.isEmpty()) {
+            throw new UnsupportedOperationException("no Dense layer");
+        }
+        // the end: a Dense with sigmoid (binary cross-entropy) or softmax (categorical cross-entropy)
+        Step last = steps.get(steps.size() - 1);
+        Dense lastDense = denses.get(denses.size() - 1);
+        binary = loss == Loss.BINARY_CROSSENTROPY;
+        String want = binary ? "sigmoid" : "softmax";
+        if (last.kind != Kind.ACTIVATION || !want.equals(last.activation) || !want.equals(lastDense.activation())) {
+            throw new UnsupportedOperationException("the output is not a Dense with " + want + " for " + loss.kerasName());
+        }
+        for (Step s : steps) {
+            if (s != last && s.kind == Kind.ACTIVATION && !List.of("relu", "sigmoid", "tanh").contains(s.activation)) {
+                throw new UnsupportedOperationException("hidden activation '" + s.activation + "'");
+            }
+        }
+        inputWidth = (int) width;
+        numParams = offset;
+        if (net.numParams() != numParams) {
+            throw new UnsupportedOperationException("DL4J has " + net.numParams() + " parameters, the chain " + numParams);
+        }
+        var cgUpdater = net.getUpdater();
+        if (cgUpdater.getUpdaterBlocks().size() > 1) {
+            throw new UnsupportedOperationException("several updater blocks");
+        }
+        params = new FloatPointer(numParams);
+        grads = new FloatPointer(numParams);
+        long stateSize = updater.stateSize(numParams);
+        state = stateSize > 0 ? new FloatPointer(stateSize) : null;
+        readFrom(net);
+        // check the layout assumption (DL4J's flattened order: layer by layer, W in column-major, then b)
+        FloatBuffer p = params.asBuffer();
+        int k = 0;
+        for (Step s : steps) {
+            if (s.kind != Kind.DENSE) {
+                continue;
+            }
+            INDArray w = net.getLayer(denses.get(k++).name()).getParam("W");
+            int i = s.in - 1;
+            int o = s.out - 1;
+            if (w.getFloat(i, o) != p.get((int) (s.wOffset + (long) o * s.in + i)) || w.getFloat(0, o) != p.get((int) (s.wOffset + (long) o * s.in))) {
+                throw new UnsupportedOperationException("unexpected DL4J parameter layout");
+            }
+        }
+        random = new SplittableRandom(Nd4j.getRandom().getSeed() * 31 + iteration);
+    }
+
+    /** Frees the native matrix products. */
+    void close() {
+        for (Step s : steps) {
+            s.products.values().forEach(ps -> java.util.Arrays.stream(ps).forEach(MatMul::close));
+            s.products.clear();
+        }
+    }
+
+    /** The model's layers from input to output, if it is a plain chain. */
+    private static List<Layer> chain(Functional model) {
+        List<Layer> out = new ArrayList<>();
+        Tensor t = model.input();
+        for (Node n : model.graphNodes()) {
+            if (n.layer() instanceof InputLayer) {
+                continue;
+            }
+            if (n.layer() instanceof Functional) {
+                throw new UnsupportedOperationException("nested model '" + n.layer().name() + "'");
+            }
+            if (n.inputs().size() != 1 || n.inputs().get(0) != t) {
+                throw new UnsupportedOperationException("not a chain at layer '" + n.layer().name() + "'");
+            }
+            out.add(n.layer());
+            t = n.output();
+        }
+        if (t != model.output()) {
+            throw new UnsupportedOperationException("not a chain");
+        }
+        return out;
+    }
+
+    private void readFrom(ComputationGraph net) {
+        copy(net.params(), params);
+        if (state != null) {
+            copy(net.getUpdater().getStateViewArray(), state);
+        }
+        iteration = net.getIterationCount();
+    }
+
+    /** Writes weights, optimizer state and the iteration count back into the network. */
+    void writeTo(ComputationGraph net) {
+        net.params().assign(toArray(params, numParams).reshape(net.params().shape()));
+        if (state != null) {
+            INDArray view = net.getUpdater().getStateViewArray();
+            view.assign(toArray(state, view.length()).reshape(view.shape()));
+        }
+        net.getConfiguration().setIterationCount(iteration);
+    }
+
+    private static void copy(INDArray from, FloatPointer to) {
+        float[] a = from.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        to.position(0).put(a, 0, a.length);
+    }
+
+    private static INDArray toArray(FloatPointer p, long n) {
+        float[] a = new float[(int) n];
+        p.position(0).get(a, 0, a.length);
+        return Nd4j.createFromArray(a);
+    }
+
+    private void ensureCapacity(int batch) {
+        if (batch <= capacity) {
+            return;
+        }
+        capacity = batch;
+        int widest = inputWidth;
+        for (Step s : steps) {
+            int w = s.kind == Kind.DENSE ? s.out : widthBefore(s);
+            s.output = new FloatPointer((long) batch * w);
+            widest = Math.max(widest, w);
+        }
+        gradA = new FloatPointer((long) batch * widest);
+        gradB = new FloatPointer((long) batch * widest);
+    }
+
+    private int widthBefore(Step step) {
+        int w = inputWidth;
+        for (Step s : steps) {
+            if (s == step) {
+                return w;
+            }
+            if (s.kind == Kind.DENSE) {
+                w = s.out;
+            }
+        }
+        return w;
+    }
+
+    /**
+     * One training step on a batch: x (batch, features...) and y (batch, classes) or (batch, 1).
+     *
+     * @return {sum of the per-example losses, number of correct predictions}
+     */
+    double[] step(INDArray x, INDArray y) {
+        int batch = (int) x.size(0);
+        ensureCapacity(batch);
+        INDArray xc = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
+                ? x : x.castTo(DataType.FLOAT).dup('c');
+        if (xc.length() != (long) batch * inputWidth) {
+            throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        float[] labels = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        FloatPointer in = new FloatPointer(xc.data().addressPointer());
+
+        // forward
+        FloatPointer cur = in;
+        int width = inputWidth;
+        for (Step s : steps) {
+            FloatBuffer o = s.output.position(0).asBuffer();
+            int n = batch * (s.kind == Kind.DENSE ? s.out : width);
+            switch (s.kind) {
+                case DENSE -> {
+                    s.products(batch)[0].run(cur.position(0), new FloatPointer(params).position(s.wOffset),
+                            s.bOffset < 0 ? null : new FloatPointer(params).position(s.bOffset), s.output.position(0));
+                    width = s.out;
+                }
+                case ACTIVATION -> {
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if ("softmax".equals(s.activation)) {
+                        for (int r = 0; r < batch; r++) {
+                            float max = Float.NEGATIVE_INFINITY;
+                            for (int j = 0; j < width; j++) {
+                                max = Math.max(max, c.get(r * width + j));
+                            }
+                            double sum = 0;
+                            for (int j = 0; j < width; j++) {
+                                double e = Math.exp(c.get(r * width + j) - max);
+                                o.put(r * width + j, (float) e);
+                                sum += e;
+                            }
+                            for (int j = 0; j < width; j++) {
+                                o.put(r * width + j, (float) (o.get(r * width + j) / sum));
+                            }
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            o.put(i, activate(s.activation, c.get(i)));
+                        }
+                    }
+                }
+                case DROPOUT -> {
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if (s.mask == null || s.mask.length < n) {
+                        s.mask = new float[batch * width];
+                    }
+                    float scale = (float) (1 / s.keep);
+                    for (int i = 0; i < n; i++) {
+                        float m = random.nextDouble() < s.keep ? scale : 0f;
+                        s.mask[i] = m;
+                        o.put(i, c.get(i) * m);
+                    }
+                }
+            }
+            cur = s.output;
+        }
+
+        // loss, accuracy, and the gradient at the output layer's pre-activation: (p - y) / batch
+        FloatBuffer prob = cur.position(0).asBuffer();
+        FloatBuffer g = gradA.position(0).asBuffer();
+        double lossSum = 0;
+        long correct = 0;
+        int k = width;
+        for (int r = 0; r < batch; r++) {
+            int best = 0;
+            int truth = 0;
+            for (int j = 0; j < k; j++) {
+                float p = prob.get(r * k + j);
+                float t = labels[r * k + j];
+                double q = Math.min(1 - 1e-7, Math.max(1e-7, p));
+                lossSum += binary ? -(t * Math.log(q) + (1 - t) * Math.log(1 - q)) / k : -t * Math.log(q);
+                g.put(r * k + j, (p - t) / batch);
+                if (p > prob.get(r * k + best)) {
+                    best = j;
+                }
+                if (t > labels[r * k + truth]) {
+                    truth = j;
+                }
+            }
+            if (binary) {
+                correct += (prob.get(r * k) > 0.5) == (labels[r * k] > 0.5) ? 1 : 0;
+            } else {
+                correct += best == truth ? 1 : 0;
+            }
+        }
+
+        // backward: the last step (the output activation) is already folded into g
+        FloatPointer grad = gradA;
+        FloatPointer spare = gradB;
+        int firstDense = 0;
+        while (steps.get(firstDense).kind != Kind.DENSE) {
+            firstDense++;
+        }
+        for (int idx = steps.size() - 2; idx >= 0; idx--) {
+            Step s = steps.get(idx);
+            FloatPointer input = idx == 0 ? in : steps.get(idx - 1).output;
+            FloatBuffer gb = grad.position(0).asBuffer();
+            switch (s.kind) {
+                case DENSE -> {
+                    // dW^T (out x in) = g^T (out x batch) . input (batch x in)
+                    s.products(batch)[1].run(grad.position(0), input.position(0), null,
+                            new FloatPointer(grads).position(s.wOffset));
+                    if (s.bOffset >= 0) {
+                        FloatBuffer gr = grads.position(0).asBuffer();
+                        for (int j = 0; j < s.out; j++) {
+                            float sum = 0;
+                            for (int r = 0; r < batch; r++) {
+                                sum += gb.get(r * s.out + j);
+                            }
+                            gr.put((int) (s.bOffset + j), sum);
+                        }
+                    }
+                    if (idx > firstDense) {
+                        // the gradient for the layer below: g (batch x out) . W^T (out x in); none for the input features
+                        s.products(batch)[2].run(grad.position(0), new FloatPointer(params).position(s.wOffset), null,
+                                spare.position(0));
+                        FloatPointer t = grad;
+                        grad = spare;
+                        spare = t;
+                    }
+                }
+                case ACTIVATION -> {
+                    FloatBuffer out = s.output.position(0).asBuffer();
+                    int n = batch * widthBefore(s);
+                    for (int i = 0; i < n; i++) {
+                        gb.put(i, gb.get(i) * derivative(s.activation, out.get(i)));
+                    }
+                }
+                case DROPOUT -> {
+                    int n = batch * widthBefore(s);
+                    for (int i = 0; i < n; i++) {
+                        gb.put(i, gb.get(i) * s.mask[i]);
+                    }
+                }
+            }
+        }
+        update();
+        iteration++;
+        return new double[]{lossSum, correct};
+    }
+
+    private static float activate(String fn, float v) {
+        return switch (fn) {
+            case "relu" -> Math.max(0f, v);
+            case "sigmoid" -> (float) (1 / (1 + Math.exp(-v)));
+            case "tanh" -> (float) Math.tanh(v);
+            default -> v;
+        };
+    }
+
+    /** The activation's derivative, from its output. */
+    private static float derivative(String fn, float out) {
+        return switch (fn) {
+            case "relu" -> out > 0 ? 1f : 0f;
+            case "sigmoid" -> out * (1 - out);
+            case "tanh" -> 1 - out * out;
+            default -> 1f;
+        };
+    }
+
+    private static final int CHUNK = 16384;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
+
+    /**
+     * One pass of the optimizer over all weights, as DL4J's updaters compute it: in chunks copied to the Java heap,
+     * where the loop vectorizes.
+     */
+    private void update() {
+        int n = (int) numParams;
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        final int kind;
+        final float lr;
+        final float a1;
+        final float a2;
+        final float eps;
+        final float step;
+        if (updater instanceof RmsProp r) {
+            kind = 0;
+            lr = (float) r.getLearningRate(iteration, 0);
+            a1 = (float) r.getRmsDecay();
+            a2 = 0;
+            eps = (float) r.getEpsilon();
+            step = 0;
+        } else if (updater instanceof Adam a) {
+            kind = 1;
+            lr = 0;
+            a1 = (float) a.getBeta1();
+            a2 = (float) a.getBeta2();
+            eps = (float) a.getEpsilon();
+            double st = a.getLearningRate(iteration, 0) * Math.sqrt(1 - Math.pow(a.getBeta2(), iteration + 1))
+                    / (1 - Math.pow(a.getBeta1(), iteration + 1));
+            step = (float) (Double.isNaN(st) || st == 0 ? a.getEpsilon() : st);
+        } else if (updater instanceof KerasMomentum km) {
+            kind = 3;
+            lr = (float) km.getLearningRate(iteration, 0);
+            a1 = (float) km.getMomentum();
+            a2 = 0;
+            eps = 0;
+            step = 0;
+        } else {
+            kind = 2;
+            lr = (float) ((Sgd) updater).getLearningRate(iteration, 0);
+            a1 = 0;
+            a2 = 0;
+            eps = 0;
+            step = 0;
+        }
+        FloatBuffer pAll = params.position(0).asBuffer();
+        FloatBuffer gAll = grads.position(0).asBuffer();
+        FloatBuffer s1All = state == null ? null : state.position(0).asBuffer();
+        FloatBuffer s2All = kind == 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
+        java.util.stream.IntStream r = java.util.stream.IntStream.range(0, chunks);
+        r.forEach(c -> {
+            float[][] t = SCRATCH.get();
+            float[] p = t[0];
+            float[] g = t[1];
+            float[] s1 = t[2];
+            float[] s2 = t[3];
+            int off = c * CHUNK;
+            int len = Math.min(CHUNK, n - off);
+            pAll.get(off, p, 0, len);
+            gAll.get(off, g, 0, len);
+            if (kind == 0) {
+                s1All.get(off, s1, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i];
+                    float si = a1 * s1[i] + (1 - a1) * gi * gi;
+                    s1[i] = si;
+                    p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
+                }
+                s1All.put(off, s1, 0, len);
+            } else if (kind == 1) {
+                s1All.get(off, s1, 0, len);
+                s2All.get(off, s2, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i];
+                    float mi = a1 * s1[i] + (1 - a1) * gi;
+                    float vi = a2 * s2[i] + (1 - a2) * gi * gi;
+                    s1[i] = mi;
+                    s2[i] = vi;
+                    p[i] -= step * mi / ((float) Math.sqrt(vi) + eps);
+                }
+                s1All.put(off, s1, 0, len);
+                s2All.put(off, s2, 0, len);
+            } else if (kind == 3) {
+                s1All.get(off, s1, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float vi = a1 * s1[i] - lr * g[i];
+                    s1[i] = vi;
+                    p[i] += vi;
+                }
+                s1All.put(off, s1, 0, len);
+            } else {
+                for (int i = 0; i < len; i++) {
+                    p[i] -= lr * g[i];
+                }
+            }
+            pAll.put(off, p, 0, len);
+        });
+    }
+}

@@ -1,0 +1,907 @@
+package io.transferlab.engine.onednn;
+
+import io.transferlab.engine.Forward;
+import io.transferlab.graph.Functional;
+import io.transferlab.layers.Activation;
+import io.transferlab.layers.Add;
+import io.transferlab.layers.AveragePooling2D;
+import io.transferlab.layers.BatchNormalization;
+import io.transferlab.layers.Concatenate;
+import io.transferlab.layers.Conv2D;
+import io.transferlab.layers.Dense;
+import io.transferlab.layers.DepthwiseConv2D;
+import io.transferlab.layers.Dropout;
+import io.transferlab.layers.Flatten;
+import io.transferlab.layers.GlobalAveragePooling2D;
+import io.transferlab.layers.GlobalMaxPooling2D;
+import io.transferlab.layers.InputLayer;
+import io.transferlab.layers.Layer;
+import io.transferlab.layers.MaxPooling2D;
+import io.transferlab.layers.Node;
+import io.transferlab.layers.Normalization;
+import io.transferlab.layers.RandomAugmentation;
+import io.transferlab.layers.ReLU;
+import io.transferlab.layers.Rescaling;
+import io.transferlab.layers.Tensor;
+import io.transferlab.layers.Window;
+import io.transferlab.layers.ZeroPadding2D;
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.concat;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.eltwise_forward;
+import org.bytedeco.dnnl.inner_product_forward;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.pooling_forward;
+import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.softmax_forward;
+import org.bytedeco.dnnl.sum;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_MULTIPLE_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.algorithm;
+import static org.bytedeco.dnnl.global.dnnl.prop_kind;
+
+/**
+ * A model's forward pass compiled for one input shape (batch size and image size) into a fixed sequence of oneDNN primitives, for inference
+ * only (frozen weights, batch-norm statistics, no dropout, augmentation layers pass through).
+ *
+ * <p>What makes it faster than running the same layers one by one: weights are reordered into oneDNN's preferred
+ * blocked layout once, when the plan is made, not on every call; activations stay in that blocked layout from
+ * layer to layer (one reorder at the input, one at the output); a batch normalization that follows a
+ * convolution is folded into the convolution's weights and bias; the activation after a convolution or dense
+ * layer (relu, relu6, sigmoid, ...) and a ZeroPadding2D before a convolution are fused into it; buffers are
+ * reused as soon as the values in them are no longer needed.
+ *
+ * <p>Supported layers: Conv2D, DepthwiseConv2D, BatchNormalization after a convolution, Activation, ReLU,
+ * MaxPooling2D, AveragePooling2D, ZeroPadding2D before a convolution, GlobalAverage/MaxPooling2D, Concatenate,
+ * Add, Flatten, Dense, Dropout, Rescaling, Normalization of images, the random augmentation layers, nested models
+ * (the table {@code LOWERINGS}: one entry per layer type). Anything else makes
+ * {@link #compile} throw an {@link UnsupportedOperationException} that names the layer; the caller then runs
+ * the model on DL4J.
+ */
+final class InferencePlan implements Forward, AutoCloseable {
+    private final long[] inputShape;
+    private final List<primitive> primitives = new ArrayList<>();
+    private final List<IntMemoryMap> arguments = new ArrayList<>();
+    /** Everything that owns native memory, kept reachable for the plan's lifetime and closed with it. */
+    private final List<Pointer> owned = new ArrayList<>();
+    private final memory input;
+    private final memory output;
+    private final long[] outputShape;
+    private final int steps;
+    private int winogradSteps;
+
+    /** One value flowing between layers: its memory (with oneDNN's logical dims: NCHW for images, NC for flat). */
+    private record Value(memory mem, Buffer buffer) {
+        memory.desc desc() {
+            return mem.get_desc();
+        }
+
+        long[] dims() {
+            return InferencePlan.dims(mem.get_desc());
+        }
+    }
+
+    /** A native buffer that values share; returned to the pool when no op needs it any more. */
+    private static final class Buffer {
+        final memory owner;
+        final long bytes;
+        int uses;
+
+        Buffer(memory owner, long bytes) {
+            this.owner = owner;
+            this.bytes = bytes;
+        }
+    }
+
+    /** A layer call of the model, nested models expanded. */
+    private record Op(Layer layer, List<Tensor> inputs, Tensor output) {
+    }
+
+    private final List<Buffer> freeBuffers = new ArrayList<>();
+
+    private InferencePlan(Functional model, long[] xShape) {
+        this.inputShape = xShape.clone();
+        long batch = xShape[0];
+        List<Op> ops = flatten(model);
+        Tensor in = model.input();
+        Tensor out = model.output();
+        Map<Tensor, Integer> uses = new IdentityHashMap<>();
+        Map<Tensor, List<Integer>> consumers = new IdentityHashMap<>();
+        for (int i = 0; i < ops.size(); i++) {
+            for (Tensor t : ops.get(i).inputs) {
+                uses.merge(t, 1, Integer::sum);
+                consumers.computeIfAbsent(t, k -> new ArrayList<>()).add(i);
+            }
+        }
+        uses.merge(out, 1, Integer::sum);
+
+        // the input, as the caller's channels-last array
+        long[] inShape = java.util.Arrays.copyOfRange(xShape, 1, xShape.length);
+        Map<Tensor, Value> values = new IdentityHashMap<>();
+        memory.desc inDesc = userDesc(batch, inShape);
+        input = new memory(inDesc, OneDnn.engine(), (Pointer) null);
+        owned.add(input);
+        Buffer inBuf = new Buffer(input, -1);
+        inBuf.uses = uses.getOrDefault(in, 0);
+        values.put(in, new Value(input, inBuf));
+
+        this.ops = ops;
+        this.consumers = consumers;
+        this.uses = uses;
+        this.out = out;
+        this.done = new boolean[ops.size()];
+        for (int i = 0; i < ops.size(); i++) {
+            if (done[i]) {
+                continue;
+            }
+            Op op = ops.get(i);
+            Layer layer = op.layer;
+            List<Value> args = new ArrayList<>();
+            for (Tensor t : op.inputs) {
+                Value v = values.get(t);
+                if (v == null) {
+                    throw new UnsupportedOperationException("layer '" + layer.name() + "' takes a tensor the plan has not computed");
+                }
+                args.add(v);
+            }
+            Lowering lowering = lowering(layer);
+            if (lowering == null) {
+                throw new UnsupportedOperationException("layer '" + layer.name() + "' (" + layer.typeName() + ")");
+            }
+            result = op.output;
+            Value produced = lowering.lower(this, i, op, args);
+            if (!PASS_THROUGH.contains(lowering)) {
+                count++;
+            }
+            // identity steps hand the same buffer on: it now also serves the new tensor's consumers
+            if (produced.buffer() == args.stream().map(Value::buffer).findFirst().orElse(null)) {
+                produced.buffer().uses += uses.getOrDefault(result, 0);
+            }
+            values.put(result, produced);
+            for (Value a : args) {
+                release(a.buffer());
+            }
+        }
+        Value last = values.get(out);
+        if (last == null) {
+            throw new UnsupportedOperationException("the model's output was not reached");
+        }
+        long[] d = last.dims();
+        outputShape = d.length == 4 ? new long[]{d[0], d[2], d[3], d[1]} : d;
+        output = new memory(userDesc(batch, java.util.Arrays.copyOfRange(outputShape, 1, outputShape.length)),
+                OneDnn.engine(), (Pointer) null);
+        owned.add(output);
+        add(new reorder(new reorder.primitive_desc(OneDnn.engine(), last.desc(), OneDnn.engine(), output.get_desc())),
+                new IntMemoryMap().put(DNNL_ARG_FROM, last.mem()).put(DNNL_ARG_TO, output));
+        attachScratchpad();
+        steps = count;
+        this.ops = null;
+        this.consumers = null;
+        this.uses = null;
+        this.done = null;
+    }
+
+    /** Compiles the model for inputs of the given shape (batch, ...), channels-last. */
+    static InferencePlan compile(Functional model, long[] xShape) {
+        return new InferencePlan(model, xShape);
+    }
+
+    /** Number of compute primitives (reorders not counted). */
+    int steps() {
+        return steps;
+    }
+
+    /** How many convolutions run as Winograd convolutions. */
+    int winogradSteps() {
+        return winogradSteps;
+    }
+
+    @Override
+    public String describe() {
+        return "oneDNN plan (" + steps + " fused steps" + (winogradSteps > 0 ? ", " + winogradSteps
+                + " Winograd convolutions" : "") + ", weights laid out once)";
+    }
+
+    /** Runs the plan on x (batch, ...input shape), channels-last; returns a new array (batch, ...output shape). */
+    @Override
+    public synchronized INDArray run(INDArray x) {
+        INDArray in = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
+                ? x : x.castTo(DataType.FLOAT).dup('c');
+        INDArray result = Nd4j.createUninitialized(DataType.FLOAT, outputShape, 'c');
+        input.set_data_handle(in.data().addressPointer());
+        output.set_data_handle(result.data().addressPointer());
+        var stream = OneDnn.stream();
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            for (int i = 0; i < primitives.size(); i++) {
+                primitives.get(i).execute(stream, arguments.get(i));
+            }
+            stream._wait();
+        }
+        return result;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            owned.get(i).close();
+        }
+        owned.clear();
+        primitives.clear();
+        arguments.clear();
+    }
+
+    // ---- the lowering of each layer type: the one place a layer's inference maths lives in this engine ----
+
+    /**
+     * Lowers the layer call at index i (its inputs computed: args) to primitives and returns the value it produces.
+     * A lowering may fuse the calls that follow (an activation, a batch normalization): it marks them done and sets
+     * {@link #result} to the last fused call's output.
+     */
+    private interface Lowering {
+        Value lower(InferencePlan plan, int i, Op op, List<Value> args);
+    }
+
+    private static final Map<Class<?>, Lowering> LOWERINGS = new HashMap<>();
+    /** Lowerings that add no primitive: the layer is the identity at inference, or fused into what follows. */
+    private static final java.util.Set<Lowering> PASS_THROUGH = new java.util.HashSet<>();
+    private static final Lowering IDENTITY = (plan, i, op, args) -> args.get(0);
+
+    static {
+        LOWERINGS.put(InputLayer.class, IDENTITY);
+        LOWERINGS.put(Dropout.class, IDENTITY);
+        LOWERINGS.put(RandomAugmentation.class, IDENTITY);
+        PASS_THROUGH.add(IDENTITY);
+        Lowering padding = InferencePlan::lowerZeroPadding;
+        LOWERINGS.put(ZeroPadding2D.class, padding);
+        PASS_THROUGH.add(padding);
+        LOWERINGS.put(Conv2D.class, InferencePlan::lowerConvolution);
+        LOWERINGS.put(DepthwiseConv2D.class, InferencePlan::lowerConvolution);
+        LOWERINGS.put(BatchNormalization.class, InferencePlan::lowerBatchNormalization);
+        LOWERINGS.put(MaxPooling2D.class, (plan, i, op, args) -> plan.pooling(args.get(0),
+                ((MaxPooling2D) op.layer).window(), algorithm.pooling_max, plan.usesOfResult()));
+        LOWERINGS.put(AveragePooling2D.class, (plan, i, op, args) -> plan.pooling(args.get(0),
+                ((AveragePooling2D) op.layer).window(), algorithm.pooling_avg_exclude_padding, plan.usesOfResult()));
+        LOWERINGS.put(GlobalAveragePooling2D.class, (plan, i, op, args) ->
+                plan.globalPooling(args.get(0), args.get(0).dims(), false, plan.usesOfResult()));
+        LOWERINGS.put(GlobalMaxPooling2D.class, (plan, i, op, args) ->
+                plan.globalPooling(args.get(0), args.get(0).dims(), true, plan.usesOfResult()));
+        LOWERINGS.put(Activation.class, (plan, i, op, args) -> plan.activationLayer(op.layer, args.get(0), plan.usesOfResult()));
+        LOWERINGS.put(ReLU.class, (plan, i, op, args) -> plan.activationLayer(op.layer, args.get(0), plan.usesOfResult()));
+        LOWERINGS.put(Concatenate.class, (plan, i, op, args) -> plan.concatenate(args, plan.usesOfResult()));
+        LOWERINGS.put(Add.class, (plan, i, op, args) -> plan.add(args, plan.usesOfResult()));
+        LOWERINGS.put(Flatten.class, (plan, i, op, args) -> plan.flatten(args.get(0), plan.usesOfResult()));
+        LOWERINGS.put(Dense.class, InferencePlan::lowerDense);
+        LOWERINGS.put(Rescaling.class, (plan, i, op, args) -> plan.eltwise(new Eltwise(algorithm.eltwise_linear,
+                (float) ((Rescaling) op.layer).scale(), (float) ((Rescaling) op.layer).offset()), args.get(0), plan.usesOfResult()));
+        LOWERINGS.put(Normalization.class, InferencePlan::lowerNormalization);
+    }
+
+    /** The lowering of a layer's type (or of the nearest supertype that has one), or null. */
+    private static Lowering lowering(Layer layer) {
+        for (Class<?> c = layer.getClass(); c != null; c = c.getSuperclass()) {
+            Lowering l = LOWERINGS.get(c);
+            if (l != null) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /** While compiling: the model's layer calls, who consumes each tensor, and how often each tensor is used. */
+    private List<Op> ops;
+    private Map<Tensor, List<Integer>> consumers;
+    private Map<Tensor, Integer> uses;
+    private Tensor out;
+    private boolean[] done;
+    /** Padding of ZeroPadding2D layers folded into the convolution that follows them, by that convolution's index. */
+    private final Map<Integer, long[]> extraPad = new HashMap<>();
+    /** The tensor the current lowering produces (the last fused call's output). */
+    private Tensor result;
+    private int count;
+
+    private int usesOfResult() {
+        return uses.getOrDefault(result, 0);
+    }
+
+    /** The one call that consumes the current result, or null (none, several, or the model's output). */
+    private Integer nextCall() {
+        return single(consumers, result, out);
+    }
+
+    /** Fuses the next call into the current lowering: marks it done, and its output becomes the result. */
+    private void fuseNext(int j) {
+        done[j] = true;
+        result = ops.get(j).output;
+    }
+
+    /** A ZeroPadding2D before a convolution becomes that convolution's padding. */
+    private static Value lowerZeroPadding(InferencePlan plan, int i, Op op, List<Value> args) {
+        Integer j = plan.nextCall();
+        if (!paddingFeedsConv(plan.ops, j)) {
+            throw new UnsupportedOperationException("layer '" + op.layer.name() + "' (ZeroPadding2D) not before a convolution");
+        }
+        int[] p = ((ZeroPadding2D) op.layer).padding();
+        long[] before = plan.extraPad.getOrDefault(j, new long[4]);
+        plan.extraPad.put(j, new long[]{before[0] + p[0], before[1] + p[1], before[2] + p[2], before[3] + p[3]});
+        return args.get(0);
+    }
+
+    /** Conv2D or DepthwiseConv2D, with a following BatchNormalization folded in and the activation fused. */
+    private static Value lowerConvolution(InferencePlan plan, int i, Op op, List<Value> args) {
+        Layer layer = op.layer;
+        ConvParts parts = convParts(layer, args.get(0).dims()[1]);
+        String activation = layer instanceof Conv2D c ? c.activation() : ((DepthwiseConv2D) layer).activation();
+        Eltwise post = activationOf(activation, layer);
+        // fold a following BatchNormalization (only when the conv itself is linear)
+        Integer j = plan.nextCall();
+        if (post == null && j != null && plan.ops.get(j).layer instanceof BatchNormalization bn) {
+            foldBatchNorm(parts, bn);
+            plan.fuseNext(j);
+            j = plan.nextCall();
+        }
+        if (post == null && j != null && fusable(plan.ops.get(j).layer)) {
+            post = activationOf(plan.ops.get(j).layer);
+            plan.fuseNext(j);
+        }
+        boolean depthwise = layer instanceof DepthwiseConv2D;
+        Window w = depthwise ? ((DepthwiseConv2D) layer).window() : ((Conv2D) layer).window();
+        return plan.convolution(w, depthwise, parts, args.get(0), plan.extraPad.getOrDefault(i, new long[4]), post,
+                plan.usesOfResult());
+    }
+
+    /**
+     * A BatchNormalization not after a linear convolution (Keras's conv-relu-BN, say): a per-channel scale and shift,
+     * run as a 1x1 depthwise convolution, with the activation that follows fused.
+     */
+    private static Value lowerBatchNormalization(InferencePlan plan, int i, Op op, List<Value> args) {
+        BatchNormalization bn = (BatchNormalization) op.layer;
+        long[] d = args.get(0).dims();
+        if (d.length != 4) {
+            throw new UnsupportedOperationException("BatchNormalization '" + bn.name() + "' on flat vectors");
+        }
+        ConvParts parts = new ConvParts();
+        parts.outChannels = d[1];
+        parts.kernel = new float[(int) d[1]];
+        java.util.Arrays.fill(parts.kernel, 1f);
+        parts.bias = new float[(int) d[1]];
+        foldBatchNorm(parts, bn);
+        Integer j = plan.nextCall();
+        Eltwise post = null;
+        if (j != null && fusable(plan.ops.get(j).layer)) {
+            post = activationOf(plan.ops.get(j).layer);
+            plan.fuseNext(j);
+        }
+        return plan.convolution(new Window(1, 1, 1, 1, io.transferlab.layers.Padding.VALID), true, parts,
+                args.get(0), new long[4], post, plan.usesOfResult());
+    }
+
+    /** Normalization: a per-channel scale and shift, run as a 1x1 depthwise convolution (images only). */
+    private static Value lowerNormalization(InferencePlan plan, int i, Op op, List<Value> args) {
+        Normalization n = (Normalization) op.layer;
+        long[] d = args.get(0).dims();
+        if (d.length != 4) {
+            throw new UnsupportedOperationException("Normalization '" + n.name() + "' on flat vectors");
+        }
+        double[][] ss = n.scaleAndShift(d[1]);
+        ConvParts parts = new ConvParts();
+        parts.outChannels = d[1];
+        parts.kernel = new float[(int) d[1]];
+        parts.bias = new float[(int) d[1]];
+        for (int c = 0; c < d[1]; c++) {
+            parts.kernel[c] = (float) ss[0][c];
+            parts.bias[c] = (float) ss[1][c];
+        }
+        return plan.convolution(new Window(1, 1, 1, 1, io.transferlab.layers.Padding.VALID), true, parts,
+                args.get(0), new long[4], null, plan.usesOfResult());
+    }
+
+    /** Dense as an inner product, its activation (or the activation layer that follows) fused; softmax after it. */
+    private static Value lowerDense(InferencePlan plan, int i, Op op, List<Value> args) {
+        Dense dense = (Dense) op.layer;
+        Integer j = plan.nextCall();
+        boolean softmax = "softmax".equals(dense.activation());
+        Eltwise post = softmax ? null : activationOf(dense.activation(), dense);
+        if (!softmax && post == null && j != null && fusable(plan.ops.get(j).layer)) {
+            post = activationOf(plan.ops.get(j).layer);
+            plan.fuseNext(j);
+        }
+        return plan.dense(dense, args.get(0), post, softmax, plan.usesOfResult());
+    }
+
+    // ---- graph ----
+
+    private static List<Op> flatten(Functional model) {
+        List<Op> ops = new ArrayList<>();
+        flattenInto(model, ops, new IdentityHashMap<>());
+        return ops;
+    }
+
+    private static void flattenInto(Functional model, List<Op> ops, Map<Tensor, Tensor> alias) {
+        for (Node node : model.graphNodes()) {
+            Layer layer = node.layer();
+            if (layer instanceof InputLayer) {
+                continue;
+            }
+            List<Tensor> ins = node.inputs().stream().map(t -> resolve(alias, t)).toList();
+            if (layer instanceof Functional inner) {
+                if (inner.input() != ins.get(0)) {
+                    alias.put(inner.input(), ins.get(0));
+                }
+                flattenInto(inner, ops, alias);
+                Tensor innerOut = resolve(alias, inner.output());
+                if (innerOut != node.output()) {
+                    alias.put(node.output(), innerOut);
+                }
+                continue;
+            }
+            ops.add(new Op(layer, ins, node.output()));
+        }
+    }
+
+    private static Tensor resolve(Map<Tensor, Tensor> alias, Tensor t) {
+        Tensor r = t;
+        for (int guard = 0; alias.containsKey(r) && guard < 1000; guard++) {
+            r = alias.get(r);
+        }
+        return r;
+    }
+
+    private static boolean paddingFeedsConv(List<Op> ops, Integer j) {
+        return j != null && (ops.get(j).layer instanceof Conv2D || ops.get(j).layer instanceof DepthwiseConv2D);
+    }
+
+    /** The index of the only op that consumes t, or null (none, several, or t is the model's output). */
+    private static Integer single(Map<Tensor, List<Integer>> consumers, Tensor t, Tensor out) {
+        List<Integer> c = consumers.get(t);
+        return t != out && c != null && c.size() == 1 ? c.get(0) : null;
+    }
+
+    // ---- memory ----
+
+    static long[] dims(memory.desc desc) {
+        var p = desc.dims();
+        long n = p.limit() - p.position();
+        long[] d = new long[(int) n];
+        p.get(d);
+        return d;
+    }
+
+    private static memory.desc userDesc(long batch, long[] shape) {
+        if (shape.length == 3) {
+            return new memory.desc(new long[]{batch, shape[2], shape[0], shape[1]}, memory.data_type.f32, memory.format_tag.nhwc);
+        }
+        if (shape.length == 1) {
+            return new memory.desc(new long[]{batch, shape[0]}, memory.data_type.f32, memory.format_tag.nc);
+        }
+        throw new UnsupportedOperationException("input or output shape " + java.util.Arrays.toString(shape)
+                + " (only images (h, w, c) and flat vectors)");
+    }
+
+    /** A value of the given layout, in a pooled buffer. */
+    private Value allocate(memory.desc desc, int uses) {
+        long bytes = desc.get_size();
+        Buffer chosen = null;
+        for (Buffer b : freeBuffers) {
+            if (b.bytes >= bytes && (chosen == null || b.bytes < chosen.bytes)) {
+                chosen = b;
+            }
+        }
+        if (chosen != null) {
+            freeBuffers.remove(chosen);
+        } else {
+            memory owner = new memory(new memory.desc(new long[]{bytes}, memory.data_type.u8, memory.format_tag.x), OneDnn.engine());
+            owned.add(owner);
+            chosen = new Buffer(owner, bytes);
+        }
+        chosen.uses = uses;
+        memory m = new memory(desc, OneDnn.engine(), chosen.owner.get_data_handle());
+        owned.add(m);
+        return new Value(m, chosen);
+    }
+
+    private void release(Buffer b) {
+        b.uses--;
+        if (b.uses <= 0 && b.bytes >= 0 && !freeBuffers.contains(b)) {
+            freeBuffers.add(b);
+        }
+    }
+
+    /** The value in the given layout: itself, or a reordered copy (temporary: one use). */
+    private Value as(Value v, memory.desc want) {
+        if (v.desc().equals(want)) {
+            return v;
+        }
+        Value r = allocate(want, 1);
+        add(new reorder(new reorder.primitive_desc(OneDnn.engine(), v.desc(), OneDnn.engine(), want)),
+                new IntMemoryMap().put(DNNL_ARG_FROM, v.mem()).put(DNNL_ARG_TO, r.mem()));
+        return r;
+    }
+
+    /** A constant (weights) in the given layout, from data in a plain layout. */
+    private memory constant(float[] data, long[] dims, memory.format_tag plain, memory.desc want) {
+        FloatPointer host = new FloatPointer(data);
+        owned.add(host);
+        memory user = new memory(new memory.desc(dims, memory.data_type.f32, plain), OneDnn.engine(), host);
+        owned.add(user);
+        if (user.get_desc().equals(want)) {
+            return user;
+        }
+        memory m = new memory(want, OneDnn.engine());
+        owned.add(m);
+        var r = new reorder(new reorder.primitive_desc(OneDnn.engine(), user.get_desc(), OneDnn.engine(), want));
+        owned.add(r);
+        synchronized (OneDnn.class) {
+            r.execute(OneDnn.stream(), user, m);
+            OneDnn.stream()._wait();
+        }
+        return m;
+    }
+
+    private final List<IntMemoryMap> scratchpadUsers = new ArrayList<>();
+    private final List<memory.desc> scratchpadDescs = new ArrayList<>();
+
+    private void needsScratchpad(IntMemoryMap args, memory.desc desc) {
+        owned.add(desc);
+        if (desc.get_size() > 0) {
+            scratchpadUsers.add(args);
+            scratchpadDescs.add(desc);
+        }
+    }
+
+    /** Gives every primitive that asked for one a view of a single scratchpad buffer, as large as the largest ask. */
+    private void attachScratchpad() {
+        long bytes = scratchpadDescs.stream().mapToLong(memory.desc::get_size).max().orElse(0);
+        if (bytes == 0) {
+            return;
+        }
+        memory shared = new memory(new memory.desc(new long[]{bytes}, memory.data_type.u8, memory.format_tag.x), OneDnn.engine());
+        owned.add(shared);
+        for (int i = 0; i < scratchpadUsers.size(); i++) {
+            memory view = new memory(scratchpadDescs.get(i), OneDnn.engine(), shared.get_data_handle());
+            owned.add(view);
+            scratchpadUsers.get(i).put(org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD, view);
+        }
+    }
+
+    private void add(primitive p, IntMemoryMap args) {
+        owned.add(p);
+        owned.add(args);
+        primitives.add(p);
+        arguments.add(args);
+    }
+
+    private static memory.desc any(long... dims) {
+        return new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);
+    }
+
+    // ---- layers ----
+
+    /** Convolution weights in Keras's layout, as plain float arrays, ready for folding. */
+    private static final class ConvParts {
+        float[] kernel;   // Keras layout: (kh, kw, in, out) or depthwise (kh, kw, in, multiplier)
+        float[] bias;     // per output channel
+        long outChannels;
+    }
+
+    private static ConvParts convParts(Layer layer, long inChannels) {
+        List<INDArray> w = layer.getWeights();
+        ConvParts p = new ConvParts();
+        p.kernel = w.get(0).dup('c').data().asFloat();
+        long[] ks = w.get(0).shape();
+        p.outChannels = layer instanceof DepthwiseConv2D ? ks[2] * ks[3] : ks[3];
+        p.bias = w.size() > 1 ? w.get(1).dup('c').data().asFloat() : new float[(int) p.outChannels];
+        return p;
+    }
+
+    /** y = gamma * (conv - mean) / sqrt(var + eps) + beta, folded into the convolution's kernel and bias. */
+    private static void foldBatchNorm(ConvParts p, BatchNormalization bn) {
+        List<INDArray> w = bn.getWeights();
+        int k = 0;
+        float[] gamma = bn.scale() ? w.get(k++).dup().data().asFloat() : null;
+        float[] beta = bn.center() ? w.get(k++).dup().data().asFloat() : null;
+        float[] mean = w.get(k++).dup().data().asFloat();
+        float[] var = w.get(k).dup().data().asFloat();
+        int c = (int) p.outChannels;
+        double[] scale = new double[c];
+        for (int o = 0; o < c; o++) {
+            scale[o] = (gamma == null ? 1.0 : gamma[o]) / Math.sqrt(var[o] + bn.epsilon());
+            p.bias[o] = (float) ((p.bias[o] - mean[o]) * scale[o] + (beta == null ? 0 : beta[o]));
+        }
+        // the output channel is the fastest-varying index of Keras's kernel layout, for Conv2D and depthwise alike
+        for (int i = 0; i < p.kernel.length; i++) {
+            p.kernel[i] = (float) (p.kernel[i] * scale[i % c]);
+        }
+    }
+
+    private Value convolution(Window w, boolean depthwise, ConvParts parts, Value src, long[] extraPad, Eltwise post,
+                              int uses) {
+        long[] d = src.dims(); // n, c, h, w (already padded by nothing: extraPad is applied here)
+        long inH = d[2] + extraPad[0] + extraPad[1];
+        long inW = d[3] + extraPad[2] + extraPad[3];
+        long[] outHW = w.outputSize(inH, inW);
+        long[] pads = w.pads(inH, inW);
+        long[] padL = {pads[0] + extraPad[0], pads[2] + extraPad[2]};
+        long[] padR = {pads[1] + extraPad[1], pads[3] + extraPad[3]};
+        long oc = parts.outChannels;
+        long[] wDims = depthwise ? new long[]{d[1], oc / d[1], 1, w.kernelH(), w.kernelW()}
+                : new long[]{oc, d[1], w.kernelH(), w.kernelW()};
+        primitive_attr attr = attributes(post);
+        convolution_forward.primitive_desc pd = null;
+        if (!depthwise && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1 && winograd()) {
+            // Winograd F(4x4, 3x3): 2-3x fewer multiplications for VGG-style 3x3 convolutions; oneDNN has it only for
+            // some shapes and CPUs (AVX-512), so a refusal just means the direct algorithm
+            try {
+                pd = convolutionPd(algorithm.convolution_winograd, d, wDims, oc, outHW, w, padL, padR, attr);
+                winogradSteps++;
+            } catch (RuntimeException e) {
+                pd = null;
+            }
+        }
+        if (pd == null) {
+            pd = convolutionPd(algorithm.convolution_direct, d, wDims, oc, outHW, w, padL, padR, attr);
+        }
+        memory weights = constant(parts.kernel, wDims, depthwise ? memory.format_tag.hwigo : memory.format_tag.hwio,
+                pd.weights_desc());
+        memory bias = constant(parts.bias, new long[]{oc}, memory.format_tag.x, pd.bias_desc());
+        return withWeights(pd, new convolution_forward(pd), weights, bias, src, uses);
+    }
+
+    /** Adds a convolution or dense primitive: its input reordered if need be, its output in a pooled buffer. */
+    private Value withWeights(org.bytedeco.dnnl.primitive_desc_base pd, primitive p, memory weights, memory bias,
+                              Value src, int uses) {
+        Value in = as(src, pd.src_desc());
+        Value out = allocate(pd.dst_desc(), uses);
+        IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_SRC, in.mem()).put(DNNL_ARG_WEIGHTS, weights)
+                .put(DNNL_ARG_BIAS, bias).put(DNNL_ARG_DST, out.mem());
+        needsScratchpad(args, pd.scratchpad_desc());
+        add(p, args);
+        if (in != src) {
+            release(in.buffer());
+        }
+        return out;
+    }
+
+    private convolution_forward.primitive_desc convolutionPd(algorithm alg, long[] d, long[] wDims, long oc, long[] outHW,
+                                                            Window w, long[] padL, long[] padR, primitive_attr attr) {
+        var desc = new convolution_forward.desc(prop_kind.forward_inference, alg, any(d), any(wDims),
+                new memory.desc(new long[]{oc}, memory.data_type.f32, memory.format_tag.x),
+                any(d[0], oc, outHW[0], outHW[1]), new long[]{w.strideH(), w.strideW()}, padL, padR);
+        owned.add(desc);
+        var pd = new convolution_forward.primitive_desc(desc, attr, OneDnn.engine());
+        owned.add(pd);
+        return pd;
+    }
+
+    /** Winograd convolutions unless TL_WINOGRAD=0 (or the system property transferlab.winograd=false). */
+    static boolean winograd() {
+        return io.transferlab.runtime.Backend.switchedOn("transferlab.winograd", "TL_WINOGRAD");
+    }
+
+    private Value pooling(Value src, Window w, algorithm alg, int uses) {
+        long[] d = src.dims();
+        long[] outHW = w.outputSize(d[2], d[3]);
+        long[] pads = w.pads(d[2], d[3]);
+        var desc = new pooling_forward.desc(prop_kind.forward_inference, alg, src.desc(), any(d[0], d[1], outHW[0], outHW[1]),
+                new long[]{w.strideH(), w.strideW()}, new long[]{w.kernelH(), w.kernelW()},
+                new long[]{pads[0], pads[2]}, new long[]{pads[1], pads[3]});
+        owned.add(desc);
+        var pd = new pooling_forward.primitive_desc(desc, OneDnn.engine());
+        return unary(pd, new pooling_forward(pd), src, uses);
+    }
+
+    /** Pools each channel over the whole image; the result is a flat (batch, channels) value. */
+    private Value globalPooling(Value src, long[] d, boolean max, int uses) {
+        memory.desc dst = new memory.desc(new long[]{d[0], d[1], 1, 1}, memory.data_type.f32, memory.format_tag.nhwc);
+        var desc = new pooling_forward.desc(prop_kind.forward_inference, max ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding,
+                src.desc(), dst, new long[]{1, 1}, new long[]{d[2], d[3]}, new long[]{0, 0}, new long[]{0, 0});
+        owned.add(desc);
+        var pd = new pooling_forward.primitive_desc(desc, OneDnn.engine());
+        owned.add(pd);
+        Value out = allocate(new memory.desc(new long[]{d[0], d[1]}, memory.data_type.f32, memory.format_tag.nc), uses);
+        memory as4d = new memory(dst, OneDnn.engine(), out.mem().get_data_handle());
+        owned.add(as4d);
+        add(new pooling_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, as4d));
+        return out;
+    }
+
+    private Value activationLayer(Layer layer, Value src, int uses) {
+        if (layer instanceof Activation a && "softmax".equals(a.activation())) {
+            return softmax(src, uses);
+        }
+        Eltwise post = activationOf(layer);
+        if (post == null) {
+            return copy(src, uses);
+        }
+        return eltwise(post, src, uses);
+    }
+
+    /** An elementwise function of any shape (oneDNN's eltwise: relu, clip, linear...). */
+    private Value eltwise(Eltwise post, Value src, int uses) {
+        var desc = new eltwise_forward.desc(prop_kind.forward_inference, post.alg(), src.desc(), post.alpha(), post.beta());
+        owned.add(desc);
+        var pd = new eltwise_forward.primitive_desc(desc, OneDnn.engine());
+        return unary(pd, new eltwise_forward(pd), src, uses);
+    }
+
+    private Value softmax(Value src, int uses) {
+        if (src.dims().length != 2) {
+            throw new UnsupportedOperationException("softmax on an image (only on flat vectors)");
+        }
+        var desc = new softmax_forward.desc(prop_kind.forward_inference, src.desc(), 1);
+        owned.add(desc);
+        var pd = new softmax_forward.primitive_desc(desc, OneDnn.engine());
+        return unary(pd, new softmax_forward(pd), src, uses);
+    }
+
+    /** Adds a one-input primitive (pooling, activation, softmax) whose output goes to a pooled buffer. */
+    private Value unary(org.bytedeco.dnnl.primitive_desc_base pd, primitive p, Value src, int uses) {
+        owned.add(pd);
+        Value out = allocate(pd.dst_desc(), uses);
+        add(p, new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, out.mem()));
+        return out;
+    }
+
+    private Value concatenate(List<Value> srcs, int uses) {
+        var pd = new concat.primitive_desc(1, descs(srcs), OneDnn.engine());
+        owned.add(pd);
+        Value out = allocate(pd.dst_desc(), uses);
+        add(new concat(pd), multipleSources(srcs, out));
+        return out;
+    }
+
+    private Value add(List<Value> srcs, int uses) {
+        float[] ones = new float[srcs.size()];
+        java.util.Arrays.fill(ones, 1f);
+        var pd = new sum.primitive_desc(ones, descs(srcs), OneDnn.engine());
+        owned.add(pd);
+        Value out = allocate(pd.dst_desc(), uses);
+        add(new sum(pd), multipleSources(srcs, out));
+        return out;
+    }
+
+    /** The layouts of several values as the native array of descriptors that concat and sum take. */
+    private memory.desc descs(List<Value> srcs) {
+        memory.desc all = new memory.desc(srcs.size());
+        owned.add(all);
+        for (int k = 0; k < srcs.size(); k++) {
+            all.getPointer(k).put(srcs.get(k).desc());
+        }
+        return all;
+    }
+
+    private static IntMemoryMap multipleSources(List<Value> srcs, Value out) {
+        IntMemoryMap args = new IntMemoryMap().put(DNNL_ARG_DST, out.mem());
+        for (int k = 0; k < srcs.size(); k++) {
+            args.put(DNNL_ARG_MULTIPLE_SRC + k, srcs.get(k).mem());
+        }
+        return args;
+    }
+
+    /** A copy of the value in a new buffer (for layers that change nothing but must produce a new value). */
+    private Value copy(Value src, int uses) {
+        Value out = allocate(src.desc(), uses);
+        add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), src.desc())),
+                new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, out.mem()));
+        return out;
+    }
+
+    /** Keras's Flatten of a channels-last image: (h, w, c) order, as one row per example. */
+    private Value flatten(Value src, int uses) {
+        long[] d = src.dims();
+        if (d.length == 2) {
+            return copy(src, uses);
+        }
+        Value out = allocate(new memory.desc(new long[]{d[0], d[1] * d[2] * d[3]}, memory.data_type.f32, memory.format_tag.nc), uses);
+        memory asImage = new memory(new memory.desc(d, memory.data_type.f32, memory.format_tag.nhwc), OneDnn.engine(),
+                out.mem().get_data_handle());
+        owned.add(asImage);
+        add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), asImage.get_desc())),
+                new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, asImage));
+        return out;
+    }
+
+    private Value dense(Dense layer, Value src, Eltwise post, boolean softmax, int uses) {
+        long[] d = src.dims();
+        if (d.length != 2) {
+            throw new UnsupportedOperationException("Dense '" + layer.name() + "' on an image (only on flat vectors)");
+        }
+        List<INDArray> w = layer.getWeights();
+        long units = layer.units();
+        float[] kernel = w.get(0).dup('c').data().asFloat(); // (in, units)
+        float[] bias = w.size() > 1 ? w.get(1).dup('c').data().asFloat() : new float[(int) units];
+        var desc = new inner_product_forward.desc(prop_kind.forward_inference, src.desc(), any(units, d[1]),
+                new memory.desc(new long[]{units}, memory.data_type.f32, memory.format_tag.x), any(d[0], units));
+        owned.add(desc);
+        var pd = new inner_product_forward.primitive_desc(desc, attributes(post), OneDnn.engine());
+        owned.add(pd);
+        memory wm = constant(kernel, new long[]{units, d[1]}, memory.format_tag.io, pd.weights_desc());
+        memory bm = constant(bias, new long[]{units}, memory.format_tag.x, pd.bias_desc());
+        Value out = withWeights(pd, new inner_product_forward(pd), wm, bm, src, softmax ? 1 : uses);
+        if (softmax) {
+            Value s = softmax(out, uses);
+            release(out.buffer());
+            return s;
+        }
+        return out;
+    }
+
+    // ---- activations ----
+
+    /** An element-wise activation as oneDNN takes it: algorithm and its two parameters. */
+    private record Eltwise(algorithm alg, float alpha, float beta) {
+    }
+
+    private static boolean fusable(Layer layer) {
+        try {
+            return (layer instanceof Activation || layer instanceof ReLU) && activationOf(layer) != null;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** The oneDNN form of an activation layer, or null for the identity. */
+    private static Eltwise activationOf(Layer layer) {
+        if (layer instanceof ReLU r) {
+            if (r.threshold() != 0) {
+                throw new UnsupportedOperationException("ReLU '" + r.name() + "' with a threshold");
+            }
+            if (r.maxValue() == null) {
+                return new Eltwise(algorithm.eltwise_relu, (float) r.negativeSlope(), 0);
+            }
+            if (r.negativeSlope() != 0) {
+                throw new UnsupportedOperationException("ReLU '" + r.name() + "' with both max_value and negative_slope");
+            }
+            return new Eltwise(algorithm.eltwise_clip, 0, r.maxValue().floatValue());
+        }
+        return activationOf(((Activation) layer).activation(), layer);
+    }
+
+    private static Eltwise activationOf(String name, Layer layer) {
+        return switch (name) {
+            case "linear" -> null;
+            case "relu" -> new Eltwise(algorithm.eltwise_relu, 0, 0);
+            case "relu6" -> new Eltwise(algorithm.eltwise_clip, 0, 6);
+            case "sigmoid" -> new Eltwise(algorithm.eltwise_logistic, 0, 0);
+            case "tanh" -> new Eltwise(algorithm.eltwise_tanh, 0, 0);
+            case "elu" -> new Eltwise(algorithm.eltwise_elu, 1, 0);
+            case "swish" -> new Eltwise(algorithm.eltwise_swish, 1, 0);
+            case "softplus" -> new Eltwise(algorithm.eltwise_soft_relu, 0, 0);
+            default -> throw new UnsupportedOperationException("activation '" + name + "' of layer '" + layer.name() + "'");
+        };
+    }
+
+    private primitive_attr attributes(Eltwise post) {
+        primitive_attr attr = new primitive_attr();
+        owned.add(attr);
+        // one scratchpad shared by all convolutions and dense layers (they run one after the other) instead of one
+        // per primitive: Winograd's transform buffers are large
+        attr.set_scratchpad_mode(org.bytedeco.dnnl.global.dnnl.scratchpad_mode.user);
+        if (post != null) {
+            post_ops ops = new post_ops();
+            owned.add(ops);
+            ops.append_eltwise(1f, post.alg(), post.alpha(), post.beta());
+            attr.set_post_ops(ops);
+        }
+        return attr;
+    }
+}

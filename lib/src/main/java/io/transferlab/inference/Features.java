@@ -1,0 +1,158 @@
+package io.transferlab.inference;
+
+import io.transferlab.data.Batch;
+import io.transferlab.data.Hashing;
+import io.transferlab.data.ImageFolder;
+import io.transferlab.graph.Functional;
+import io.transferlab.layers.Layer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Feature extraction: runs a (frozen) convolutional base once over a dataset and keeps its outputs, so that a
+ * small classifier can be trained on them many times over at almost no cost. Results are cached on disk, keyed
+ * by the model's architecture and weights, the input size and the dataset's content (files, sizes, dates,
+ * preprocessing): a rerun of a notebook is instant, and a changed dataset or model is never served stale.
+ *
+ * <p>Cache folder: environment TL_CACHE, else ~/.cache/transferlab; {@code Features.noCache()} turns it off.
+ */
+public final class Features {
+    private static volatile boolean cacheEnabled = true;
+
+    private Features() {
+    }
+
+    /** Features and labels of a dataset, as Keras's conv_base.predict gives them: (N, 4, 4, 512) for VGG16 at 150. */
+    public record FeatureSet(INDArray features, INDArray labels, List<Path> files) {
+        public int size() {
+            return (int) features.size(0);
+        }
+
+        /** Keras's np.reshape(features, (N, h*w*c)): channels-last order, as Flatten does. */
+        public INDArray flat() {
+            return features.reshape('c', features.size(0), features.length() / features.size(0));
+        }
+
+        /** Shape as Keras writes it: (2000, 4, 4, 512). */
+        public String shapeText() {
+            long[] s = features.shape();
+            StringBuilder sb = new StringBuilder("(");
+            for (int i = 0; i < s.length; i++) {
+                sb.append(i == 0 ? "" : ", ").append(s[i]);
+            }
+            return sb.append(")").toString();
+        }
+    }
+
+    public static void noCache() {
+        cacheEnabled = false;
+    }
+
+    public static Path cacheDir() {
+        String env = System.getenv("TL_CACHE");
+        Path base = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "transferlab");
+        return base.resolve("features");
+    }
+
+    /** Runs the model over the dataset once (batched, with progress) or reads the cached result. */
+    public static FeatureSet extract(Functional model, ImageFolder data) {
+        String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint());
+        Path file = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".bin");
+        Path labelsFile = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".labels.bin");
+        if (cacheEnabled && Files.exists(file) && Files.exists(labelsFile)) {
+            try {
+                INDArray f = Nd4j.readBinary(file.toFile());
+                INDArray y = Nd4j.readBinary(labelsFile.toFile());
+                if (f.size(0) == data.size() && y.size(0) == data.size()) {
+                    System.out.printf("Features of %d images from the cache (%s)%n", data.size(), file.getFileName());
+                    return new FeatureSet(f, y, data.files());
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("Warning: ignoring unreadable feature cache " + file + ": " + e.getMessage());
+            }
+        }
+        FeatureSet fs = run(model, data);
+        if (cacheEnabled && fs.size() == data.size()) {
+            try {
+                Files.createDirectories(file.getParent());
+                Path tmp = Files.createTempFile(file.getParent(), ".writing-", ".bin");
+                Path tmpY = Files.createTempFile(file.getParent(), ".writing-", ".bin");
+                Nd4j.saveBinary(fs.features(), tmp.toFile());
+                Nd4j.saveBinary(fs.labels(), tmpY.toFile());
+                Files.move(tmpY, labelsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                System.err.println("Warning: could not cache features in " + file.getParent() + ": " + e.getMessage());
+            }
+        }
+        return fs;
+    }
+
+    private static FeatureSet run(Functional model, ImageFolder data) {
+        List<INDArray> outs = new ArrayList<>();
+        List<INDArray> ys = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        long t0 = System.nanoTime();
+        long lastPrint = t0;
+        int done = 0;
+        int batches = data.numBatches();
+        int step = 0;
+        System.out.printf("Extracting features of %d images with %s (output %s)...%n", data.size(), model.name(),
+                model.outputShape());
+        for (Batch b : data) {
+            if (b.size() == 0) {
+                continue;
+            }
+            outs.add(Inference.predict(model, b.x()));
+            ys.add(b.y());
+            files.addAll(b.files());
+            done += b.size();
+            step++;
+            if (step == 1) {
+                // after the first batch, so that this names the plan that batch compiled instead of compiling another
+                System.out.println("  running on " + Inference.describe(model));
+            }
+            long now = System.nanoTime();
+            if (now - lastPrint > 10_000_000_000L || step == batches) {
+                double secs = (now - t0) / 1e9;
+                System.out.printf("  %d/%d images - %.0fs - %.1f images/s%n", done, data.size(), secs, done / secs);
+                lastPrint = now;
+            }
+        }
+        if (done < data.size()) {
+            System.out.println("  " + (data.size() - done) + " image(s) could not be decoded and were skipped");
+        }
+        return new FeatureSet(Nd4j.concat(0, outs.toArray(INDArray[]::new)), Nd4j.concat(0, ys.toArray(INDArray[]::new)), files);
+    }
+
+    /** Architecture, input size and a digest of every weight: a change in any gives another cache entry. */
+    static String modelFingerprint(Functional model) {
+        StringBuilder sb = new StringBuilder(model.name()).append('|').append(model.inputShape()).append('|')
+                .append(model.outputShape());
+        appendWeights(model, sb);
+        return sb.toString();
+    }
+
+    private static void appendWeights(Functional model, StringBuilder sb) {
+        for (Layer l : model.layers()) {
+            if (l instanceof Functional inner) {
+                appendWeights(inner, sb);
+                continue;
+            }
+            sb.append('|').append(l.name()).append(':').append(l.typeName());
+            if (l.getWeights() != null) {
+                for (INDArray w : l.getWeights()) {
+                    sb.append(':').append(java.util.Arrays.toString(w.shape())).append('=')
+                            .append(w.sumNumber().doubleValue()).append('/').append(w.norm2Number().doubleValue());
+                }
+            }
+        }
+    }
+}

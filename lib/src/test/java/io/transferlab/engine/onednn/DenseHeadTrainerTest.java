@@ -1,0 +1,177 @@
+package io.transferlab.engine.onednn;
+
+import io.transferlab.engine.dl4j.KerasMomentum;
+import io.transferlab.engine.dl4j.Dl4jOptimizers;
+import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.train.History;
+import io.transferlab.optimizers.Optimizer;
+import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
+import io.transferlab.layers.Layer;
+import io.transferlab.layers.Layers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The fast path for classifier heads trains exactly as DL4J does (same weights after several epochs, same
+ * optimizer state, same reported loss) for RMSprop, Adam and SGD, binary and categorical heads, with and without
+ * a Flatten in front; and it hands models it cannot train to DL4J.
+ */
+class DenseHeadTrainerTest {
+
+    @AfterEach
+    void restore() {
+        System.clearProperty("transferlab.fastHead");
+    }
+
+    private static void copyWeights(Model from, Model to) {
+        for (Layer l : from.layers()) {
+            if (l.getWeights() != null && !l.weightSpecs().isEmpty()) {
+                List<INDArray> w = new ArrayList<>();
+                l.getWeights().forEach(a -> w.add(a.dup()));
+                to.getLayer(l.name()).setWeights(w);
+            }
+        }
+    }
+
+    /** Trains two copies of the same model, one per path, and compares their weights, state and history. */
+    private static void assertSameTraining(Supplier<Model> make, Optimizer opt, String loss, INDArray x, INDArray y) {
+        Model dl4j = make.get();
+        Model fast = make.get();
+        dl4j.compile(opt, loss, "accuracy");
+        fast.compile(opt, loss, "accuracy");
+        copyWeights(dl4j, fast);
+        new DenseHeadTrainer(fast, fast.optimizer(), fast.loss(), Dl4jEngine.get().network(fast, fast.optimizer(), fast.loss())).close(); // throws (saying why) when not on the fast path
+
+        System.setProperty("transferlab.fastHead", "false");
+        History a = dl4j.fit(x, y, 3, 8, null, null);
+        System.setProperty("transferlab.fastHead", "true");
+        History b = fast.fit(x, y, 3, 8, null, null);
+
+        INDArray pa = Dl4jEngine.get().network(dl4j).params();
+        INDArray pb = Dl4jEngine.get().network(fast).params();
+        double scale = Transforms.abs(pa).maxNumber().doubleValue();
+        double err = Transforms.abs(pa.sub(pb)).maxNumber().doubleValue() / scale;
+        assertTrue(err < 2e-5, opt + " " + loss + ": weights differ by " + err + " (relative)");
+        INDArray sa = Dl4jEngine.get().network(dl4j).getUpdater().getStateViewArray();
+        INDArray sb = Dl4jEngine.get().network(fast).getUpdater().getStateViewArray();
+        if (sa != null) {
+            double sScale = Math.max(1e-12, Transforms.abs(sa).maxNumber().doubleValue());
+            assertTrue(Transforms.abs(sa.sub(sb)).maxNumber().doubleValue() / sScale < 1e-4, "optimizer state differs");
+        }
+        assertEquals(Dl4jEngine.get().network(dl4j).getIterationCount(), Dl4jEngine.get().network(fast).getIterationCount());
+        for (int e = 0; e < 3; e++) {
+            assertEquals(a.epochs().get(e).loss(), b.epochs().get(e).loss(), 1e-3 * Math.abs(a.epochs().get(e).loss()), "loss of epoch " + (e + 1));
+        }
+        // the layers see the trained weights (what predict and save use)
+        assertEquals(0, Transforms.abs(dl4j.predict(x).sub(fast.predict(x))).maxNumber().doubleValue(), 1e-4);
+    }
+
+    private static INDArray features(long n, long... shape) {
+        Nd4j.getRandom().setSeed(21);
+        long[] s = new long[shape.length + 1];
+        s[0] = n;
+        System.arraycopy(shape, 0, s, 1, shape.length);
+        return Nd4j.rand(DataType.FLOAT, s).subi(0.5);
+    }
+
+    private static INDArray binaryLabels(INDArray x) {
+        // a learnable rule: the sign of the sum of the first features
+        long n = x.size(0);
+        INDArray flat = x.reshape(n, x.length() / n);
+        return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4))
+                .sum(true, 1).gt(0).castTo(DataType.FLOAT);
+    }
+
+    @Test
+    void binaryHeadWithRmspropMatchesDl4j() {
+        INDArray x = features(40, 64);
+        Supplier<Model> make = () -> Sequential.withInput(64)
+                .add(Layers.Dense(32, "relu", "fc1"))
+                .add(Layers.Dropout(0.0, "drop"))
+                .add(Layers.Dense(16, "tanh", "fc2"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
+    }
+
+    @Test
+    void flattenedFeaturesWithAdamMatchDl4j() {
+        INDArray x = features(24, 2, 2, 16);
+        Supplier<Model> make = () -> Sequential.withInput(2, 2, 16)
+                .add(Layers.Flatten("flatten"))
+                .add(Layers.Dense(20, "relu", "fc"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        assertSameTraining(make, Optimizer.Adam(1e-3), "binary_crossentropy", x, binaryLabels(x));
+    }
+
+    @Test
+    void softmaxHeadWithSgdAndAdamMatchesDl4j() {
+        INDArray x = features(30, 48);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 30, 3);
+        for (int i = 0; i < 30; i++) {
+            y.putScalar(i, x.getDouble(i, 0) > 0.2 ? 0 : x.getDouble(i, 1) > 0 ? 1 : 2, 1);
+        }
+        Supplier<Model> make = () -> Sequential.withInput(48)
+                .add(Layers.Dense(24, "sigmoid", "fc"))
+                .add(Layers.Activation("relu", "act"))
+                .add(Layers.Dense(3, "softmax", "out"));
+        assertSameTraining(make, Optimizer.SGD(0.1, 0), "categorical_crossentropy", x, y);
+        assertSameTraining(make, Optimizer.Adam(1e-2), "categorical_crossentropy", x, y);
+        assertSameTraining(make, Optimizer.SGD(0.05, 0.9), "categorical_crossentropy", x, y);
+    }
+
+    @Test
+    void sgdMomentumIsKerasClassicalMomentum() {
+        // Keras: velocity = momentum * velocity - lr * g; w += velocity. Two steps with g = (1, 2, 3):
+        // w moves by -0.1 g, then by -0.19 g. DL4J subtracts what the updater leaves in the gradient.
+        var updater = new KerasMomentum(0.1, 0.9).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 3), true);
+        INDArray g1 = Nd4j.createFromArray(new float[]{1, 2, 3}).reshape(1, 3);
+        updater.applyUpdater(g1, 0, 0);
+        assertEquals(Nd4j.createFromArray(new float[]{0.1f, 0.2f, 0.3f}).reshape(1, 3), g1);
+        INDArray g2 = Nd4j.createFromArray(new float[]{1, 2, 3}).reshape(1, 3);
+        updater.applyUpdater(g2, 1, 0);
+        assertEquals(0, Transforms.abs(g2.sub(Nd4j.createFromArray(new float[]{0.19f, 0.38f, 0.57f}).reshape(1, 3)))
+                .maxNumber().doubleValue(), 1e-6);
+        assertTrue(Dl4jOptimizers.updater(Optimizer.SGD(0.1, 0.9)) instanceof KerasMomentum);
+        assertTrue(Dl4jOptimizers.updater(Optimizer.SGD(0.1, 0.9, true)) instanceof org.nd4j.linalg.learning.config.Nesterovs);
+    }
+
+    @Test
+    void dropoutTrainsAndFrozenOrConvolutionalModelsGoToDl4j() {
+        INDArray x = features(64, 32);
+        INDArray y = binaryLabels(x);
+        Model m = Sequential.withInput(32)
+                .add(Layers.Dense(64, "relu", "fc"))
+                .add(Layers.Dropout(0.5, "drop"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        m.compile(Optimizer.RMSprop(3e-3), "binary_crossentropy", "accuracy");
+        History h = m.fit(x, y, 15, 16, null, null);
+        assertTrue(h.epochs().get(14).loss() < h.epochs().get(0).loss() * 0.8, "loss should fall: " + h.epochs().get(0).loss() + " -> " + h.epochs().get(14).loss());
+        assertTrue(m.evaluate(x, y).accuracy() > 0.8, "a separable rule should be learnt");
+
+        m.getLayer("fc").setTrainable(false);
+        m.compile(Optimizer.RMSprop(3e-3), "binary_crossentropy", "accuracy");
+        var why = assertThrows(UnsupportedOperationException.class, () -> new DenseHeadTrainer(m, m.optimizer(), m.loss(),
+                Dl4jEngine.get().network(m, m.optimizer(), m.loss()))).getMessage();
+        assertTrue(why.contains("'fc'"), why);
+
+        Model conv = Sequential.withInput(8, 8, 3)
+                .add(Layers.Conv2D(4, 3, "relu", "conv"))
+                .add(Layers.Flatten("flat"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        conv.compile(Optimizer.RMSprop(1e-3), "binary_crossentropy", "accuracy");
+        why = assertThrows(UnsupportedOperationException.class, () -> new DenseHeadTrainer(conv, conv.optimizer(), conv.loss(),
+                Dl4jEngine.get().network(conv, conv.optimizer(), conv.loss()))).getMessage();
+        assertTrue(why.contains("'conv'"), why);
+    }
+}
