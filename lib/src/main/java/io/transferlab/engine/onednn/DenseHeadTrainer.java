@@ -1,7 +1,5 @@
 package io.transferlab.engine.onednn;
 
-import io.transferlab.engine.dl4j.Dl4jOptimizers;
-import io.transferlab.engine.dl4j.KerasMomentum;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
@@ -18,10 +16,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.RmsProp;
-import org.nd4j.linalg.learning.config.Sgd;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -76,7 +70,7 @@ final class DenseHeadTrainer {
     private final FloatPointer params;
     private final FloatPointer grads;
     private final FloatPointer state;
-    private final IUpdater updater;
+    private final OptimizerStep optimizerStep;
     private final SplittableRandom random;
     private int iteration;
     private int capacity;
@@ -96,11 +90,7 @@ final class DenseHeadTrainer {
         if (!model.isTrainable()) {
             throw new UnsupportedOperationException("the model is frozen");
         }
-        IUpdater u = Dl4jOptimizers.updater(optimizer);
-        if (!(u instanceof RmsProp || u instanceof Adam || u instanceof Sgd || u instanceof KerasMomentum)) {
-            throw new UnsupportedOperationException("optimizer " + optimizer);
-        }
-        updater = u;
+        optimizerStep = OptimizerStep.of(optimizer);
         List<Layer> chain = chain(model);
         long width = -1;
         long offset = 0;
@@ -177,7 +167,7 @@ final class DenseHeadTrainer {
         }
         params = new FloatPointer(numParams);
         grads = new FloatPointer(numParams);
-        long stateSize = updater.stateSize(numParams);
+        long stateSize = optimizerStep.stateSlots() * numParams;
         state = stateSize > 0 ? new FloatPointer(stateSize) : null;
         readFrom(net);
         // check the layout assumption (DL4J's flattened order: layer by layer, W in column-major, then b)
@@ -460,101 +450,36 @@ final class DenseHeadTrainer {
     private static final int CHUNK = 16384;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
 
-    /**
-     * One pass of the optimizer over all weights, as DL4J's updaters compute it: in chunks copied to the Java heap,
-     * where the loop vectorizes.
-     */
+    /** One pass of the optimizer over all weights ({@link OptimizerStep}): in chunks copied to the Java heap. */
     private void update() {
         int n = (int) numParams;
         int chunks = (n + CHUNK - 1) / CHUNK;
-        final int kind;
-        final float lr;
-        final float a1;
-        final float a2;
-        final float eps;
-        final float step;
-        if (updater instanceof RmsProp r) {
-            kind = 0;
-            lr = (float) r.getLearningRate(iteration, 0);
-            a1 = (float) r.getRmsDecay();
-            a2 = 0;
-            eps = (float) r.getEpsilon();
-            step = 0;
-        } else if (updater instanceof Adam a) {
-            kind = 1;
-            lr = 0;
-            a1 = (float) a.getBeta1();
-            a2 = (float) a.getBeta2();
-            eps = (float) a.getEpsilon();
-            double st = a.getLearningRate(iteration, 0) * Math.sqrt(1 - Math.pow(a.getBeta2(), iteration + 1))
-                    / (1 - Math.pow(a.getBeta1(), iteration + 1));
-            step = (float) (Double.isNaN(st) || st == 0 ? a.getEpsilon() : st);
-        } else if (updater instanceof KerasMomentum km) {
-            kind = 3;
-            lr = (float) km.getLearningRate(iteration, 0);
-            a1 = (float) km.getMomentum();
-            a2 = 0;
-            eps = 0;
-            step = 0;
-        } else {
-            kind = 2;
-            lr = (float) ((Sgd) updater).getLearningRate(iteration, 0);
-            a1 = 0;
-            a2 = 0;
-            eps = 0;
-            step = 0;
-        }
+        optimizerStep.begin(iteration);
+        int slots = optimizerStep.stateSlots();
         FloatBuffer pAll = params.position(0).asBuffer();
         FloatBuffer gAll = grads.position(0).asBuffer();
-        FloatBuffer s1All = state == null ? null : state.position(0).asBuffer();
-        FloatBuffer s2All = kind == 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
-        java.util.stream.IntStream r = java.util.stream.IntStream.range(0, chunks);
-        r.forEach(c -> {
+        FloatBuffer s1All = slots > 0 ? state.position(0).asBuffer() : null;
+        FloatBuffer s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
+        for (int c = 0; c < chunks; c++) {
             float[][] t = SCRATCH.get();
-            float[] p = t[0];
-            float[] g = t[1];
-            float[] s1 = t[2];
-            float[] s2 = t[3];
             int off = c * CHUNK;
             int len = Math.min(CHUNK, n - off);
-            pAll.get(off, p, 0, len);
-            gAll.get(off, g, 0, len);
-            if (kind == 0) {
-                s1All.get(off, s1, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float gi = g[i];
-                    float si = a1 * s1[i] + (1 - a1) * gi * gi;
-                    s1[i] = si;
-                    p[i] -= lr * gi / ((float) Math.sqrt(si) + eps);
-                }
-                s1All.put(off, s1, 0, len);
-            } else if (kind == 1) {
-                s1All.get(off, s1, 0, len);
-                s2All.get(off, s2, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float gi = g[i];
-                    float mi = a1 * s1[i] + (1 - a1) * gi;
-                    float vi = a2 * s2[i] + (1 - a2) * gi * gi;
-                    s1[i] = mi;
-                    s2[i] = vi;
-                    p[i] -= step * mi / ((float) Math.sqrt(vi) + eps);
-                }
-                s1All.put(off, s1, 0, len);
-                s2All.put(off, s2, 0, len);
-            } else if (kind == 3) {
-                s1All.get(off, s1, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float vi = a1 * s1[i] - lr * g[i];
-                    s1[i] = vi;
-                    p[i] += vi;
-                }
-                s1All.put(off, s1, 0, len);
-            } else {
-                for (int i = 0; i < len; i++) {
-                    p[i] -= lr * g[i];
-                }
+            pAll.get(off, t[0], 0, len);
+            gAll.get(off, t[1], 0, len);
+            if (s1All != null) {
+                s1All.get(off, t[2], 0, len);
             }
-            pAll.put(off, p, 0, len);
-        });
+            if (s2All != null) {
+                s2All.get(off, t[3], 0, len);
+            }
+            optimizerStep.apply(t[0], t[1], t[2], t[3], len);
+            pAll.put(off, t[0], 0, len);
+            if (s1All != null) {
+                s1All.put(off, t[2], 0, len);
+            }
+            if (s2All != null) {
+                s2All.put(off, t[3], 0, len);
+            }
+        }
     }
 }
