@@ -4,6 +4,7 @@ import io.transferlab.data.Batch;
 import io.transferlab.data.Hashing;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.graph.Functional;
+import io.transferlab.runtime.Backend;
 import io.transferlab.layers.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,11 +22,10 @@ import java.util.List;
  * by the model's architecture and weights, the input size and the dataset's content (files, sizes, dates,
  * preprocessing): a rerun of a notebook is instant, and a changed dataset or model is never served stale.
  *
- * <p>Cache folder: environment TL_CACHE, else ~/.cache/transferlab; {@code Features.noCache()} turns it off.
+ * <p>Cache folder: environment TL_CACHE, else ~/.cache/transferlab; {@code TL_FEATURE_CACHE=0} (or the system
+ * property {@code transferlab.featureCache=false}) turns it off.
  */
 public final class Features {
-    private static volatile boolean cacheEnabled = true;
-
     private Features() {
     }
 
@@ -51,8 +51,9 @@ public final class Features {
         }
     }
 
-    public static void noCache() {
-        cacheEnabled = false;
+    /** Whether the disk cache is used (unless TL_FEATURE_CACHE=0 or transferlab.featureCache=false). */
+    static boolean cacheEnabled() {
+        return Backend.switchedOn("transferlab.featureCache", "TL_FEATURE_CACHE");
     }
 
     public static Path cacheDir() {
@@ -66,7 +67,7 @@ public final class Features {
         String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint());
         Path file = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".bin");
         Path labelsFile = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".labels.bin");
-        if (cacheEnabled && Files.exists(file) && Files.exists(labelsFile)) {
+        if (cacheEnabled() && Files.exists(file) && Files.exists(labelsFile)) {
             try {
                 INDArray f = Nd4j.readBinary(file.toFile());
                 INDArray y = Nd4j.readBinary(labelsFile.toFile());
@@ -79,7 +80,7 @@ public final class Features {
             }
         }
         FeatureSet fs = run(model, data);
-        if (cacheEnabled && fs.size() == data.size()) {
+        if (cacheEnabled() && fs.size() == data.size()) {
             try {
                 Files.createDirectories(file.getParent());
                 Path tmp = Files.createTempFile(file.getParent(), ".writing-", ".bin");
