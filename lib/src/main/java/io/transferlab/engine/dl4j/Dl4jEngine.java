@@ -84,9 +84,12 @@ public final class Dl4jEngine {
         return Dl4jGraphs.build(model, optimizer, loss);
     }
 
-    /** Copies the network's trained weights into the model's layers, and notes that the two agree. */
-    synchronized void writeBack(Functional model, ComputationGraph graph) {
-        Dl4jGraphs.pullWeights(model, graph);
+    /**
+     * Copies the network's weights into the model's layers (all of them, or those of the layers that train), and
+     * notes that the two agree.
+     */
+    synchronized void writeBack(Functional model, ComputationGraph graph, boolean all) {
+        Dl4jGraphs.pullWeights(model, graph, !all);
         Net n = nets.get(model);
         if (n != null && n.graph == graph) {
             n.digest = model.weightsDigest();

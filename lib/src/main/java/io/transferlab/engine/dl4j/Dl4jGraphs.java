@@ -172,10 +172,16 @@ final class Dl4jGraphs {
         return sb.toString();
     }
 
-    /** Copies every weight from the graph into the layers (Keras layout). */
-    static void pullWeights(Functional model, ComputationGraph graph) {
+    /**
+     * Copies the graph's weights into the layers (Keras layout): of every layer, or only of the layers that train
+     * (frozen layers run in DL4J's frozen wrappers, which change neither weights nor batch-norm statistics).
+     */
+    static void pullWeights(Functional model, ComputationGraph graph, boolean onlyTrainable) {
         for (Functional.Leaf leaf : model.leaves()) {
             Layer layer = leaf.layer();
+            if (onlyTrainable && !leaf.trainable()) {
+                continue;
+            }
             if (!layer.weightSpecs().isEmpty() && !Dl4jLowering.bakedWeights(layer)) {
                 layer.setWeights(Dl4jLowering.fromParams(layer, copyParams(graph.getLayer(layer.name()).paramTable())));
             }

@@ -58,7 +58,7 @@ public final class Dl4jTrainStep implements TrainStep {
 
     @Override
     public void writeBack() {
-        engine.writeBack(model, net);
+        engine.writeBack(model, net, false);
     }
 
     @Override
@@ -86,7 +86,7 @@ public final class Dl4jTrainStep implements TrainStep {
                 view.assign(s.reshape(view.shape()));
             }
         }
-        writeBack();
+        engine.writeBack(model, net, true);
     }
 
     @Override
