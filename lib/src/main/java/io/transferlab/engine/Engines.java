@@ -1,6 +1,7 @@
 package io.transferlab.engine;
 
 import io.transferlab.engine.dl4j.Dl4jEngine;
+import io.transferlab.engine.dl4j.Dl4jTrainStep;
 import io.transferlab.engine.onednn.OneDnnEngine;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
@@ -29,37 +30,24 @@ public final class Engines {
 
     /** The model compiled for inputs of this shape (batch, ...input shape), on the fastest engine that covers it. */
     public static Forward forward(Functional model, long[] xShape) {
-        if (fastInference()) {
-            try {
-                return OneDnnEngine.get().forward(model, xShape);
-            } catch (UnsupportedOperationException e) {
-                if (Backend.verbose()) {
-                    System.out.println("Model '" + model.name() + "' runs on DL4J: the oneDNN plan does not support "
-                            + e.getMessage());
-                }
-            }
-        }
-        return Dl4jEngine.get().forward(model);
+        Forward f = fastInference() ? OneDnnEngine.get().forward(model, xShape) : null;
+        return f != null ? f : Dl4jEngine.get().forward(model);
     }
 
-    /** Which engine {@link #forward} uses for this model, and why: for notebooks and benchmarks. */
+    /**
+     * Which engine {@link #forward} uses for this model, and why: for notebooks and benchmarks. Describes the plan
+     * the model last ran on (compiling one only for a model that never ran).
+     */
     public static String describe(Functional model) {
         if (!fastInference()) {
             return "DL4J (fast inference switched off by TL_FAST_INFERENCE=0)";
         }
-        long[] shape = model.inputShape().dims().clone();
-        for (int i = 0; i < shape.length; i++) {
-            shape[i] = shape[i] < 0 ? 224 : shape[i]; // a size-agnostic model: any size shows the path
+        Forward plan = OneDnnEngine.get().anyPlan(model);
+        if (plan != null) {
+            return plan.describe();
         }
-        long[] one = new long[shape.length + 1];
-        one[0] = 1;
-        System.arraycopy(shape, 0, one, 1, shape.length);
-        try {
-            return OneDnnEngine.get().forward(model, one).describe();
-        } catch (UnsupportedOperationException e) {
-            String why = OneDnnEngine.unavailable();
-            return why != null ? "DL4J (" + why + ")" : "DL4J (oneDNN plan not possible: " + e.getMessage() + ")";
-        }
+        String why = OneDnnEngine.unavailable();
+        return why != null ? "DL4J (" + why + ")" : "DL4J (oneDNN plan not possible: " + OneDnnEngine.get().whyNot(model) + ")";
     }
 
     /**
@@ -69,16 +57,14 @@ public final class Engines {
      */
     public static TrainStep trainStep(Functional model, Optimizer optimizer, Loss loss, boolean inputAugmented) {
         String why = inputAugmented ? "input augmentation" : !OneDnnEngine.headTrainingEnabled() ? "TL_FAST_HEAD=0" : null;
-        TrainStep step = null;
+        Dl4jTrainStep base = Dl4jEngine.get().trainStep(model, optimizer, loss);
+        TrainStep step = base;
         if (why == null) {
             try {
-                step = OneDnnEngine.get().headStep(model, optimizer, loss);
+                step = OneDnnEngine.get().headStep(model, optimizer, loss, base.network(), base);
             } catch (UnsupportedOperationException e) {
                 why = e.getMessage();
             }
-        }
-        if (step == null) {
-            step = Dl4jEngine.get().trainStep(model, optimizer, loss);
         }
         if (Backend.verbose()) {
             System.out.println("Training path: " + step.describe() + (why == null ? "" : " (" + why + ")"));

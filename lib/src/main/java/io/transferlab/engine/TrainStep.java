@@ -21,7 +21,7 @@ public interface TrainStep extends AutoCloseable {
     /** Writes the trained weights into the model's layers. */
     void writeBack();
 
-    /** Writes weights and optimizer state (iteration count included) into a folder, for resuming. */
+    /** Writes weights and optimizer state into a folder, for resuming. */
     void saveState(Path dir) throws IOException;
 
     /**

@@ -353,12 +353,13 @@ public class Functional extends Layer {
 
     /**
      * A number that changes whenever any layer's weights were set (loaded, trained and written back, or set through
-     * another model sharing the layer). Engines key what they derive from the weights (compiled plans, networks) by it.
+     * another model sharing the layer). Creating a layer's initial values on first use is not a change: they are
+     * the same whenever they are created. Engines key what they derive from the weights (compiled plans, networks) by it.
      */
     public long weightsDigest() {
         long acc = 17;
         for (Leaf leaf : leaves()) {
-            acc = acc * 31 + leaf.layer().weightsVersion() * 7 + (leaf.layer().hasWeightValues() ? 1 : 0);
+            acc = acc * 31 + leaf.layer().weightsVersion();
         }
         return acc;
     }

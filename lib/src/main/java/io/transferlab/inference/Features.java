@@ -133,7 +133,10 @@ public final class Features {
         return new FeatureSet(Nd4j.concat(0, outs.toArray(INDArray[]::new)), Nd4j.concat(0, ys.toArray(INDArray[]::new)), files);
     }
 
-    /** Architecture, input size and a digest of every weight: a change in any gives another cache entry. */
+    /**
+     * Architecture (every layer's name and settings), input size and a digest of every weight: a change in any
+     * gives another cache entry.
+     */
     static String modelFingerprint(Functional model) {
         StringBuilder sb = new StringBuilder(model.name()).append('|').append(model.inputShape()).append('|')
                 .append(model.outputShape());
@@ -147,7 +150,7 @@ public final class Features {
                 appendWeights(inner, sb);
                 continue;
             }
-            sb.append('|').append(l.name()).append(':').append(l.typeName());
+            sb.append('|').append(l.name()).append(':').append(l.config());
             if (l.getWeights() != null) {
                 for (INDArray w : l.getWeights()) {
                     sb.append(':').append(java.util.Arrays.toString(w.shape())).append('=')

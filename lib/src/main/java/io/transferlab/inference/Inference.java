@@ -14,11 +14,6 @@ public final class Inference {
     private Inference() {
     }
 
-    /** Whether the oneDNN path is switched on (it is unless TL_FAST_INFERENCE=0 or transferlab.fastInference=false). */
-    public static boolean enabled() {
-        return Engines.fastInference();
-    }
-
     /**
      * The model's outputs for x (batch, ...input shape), channels-last, in inference mode (no dropout, frozen
      * batch-norm statistics).

@@ -58,8 +58,11 @@ public record Initializer(String kerasName, double value) {
             long[] f = fans(shape);
             double limit = Math.sqrt(6.0 / (f[0] + f[1]));
             INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
-            Nd4j.getExecutioner().exec(new UniformDistribution(a, -limit, limit),
-                    Nd4j.getRandomFactory().getNewRandomInstance(seed));
+            try (var random = Nd4j.getRandomFactory().getNewRandomInstance(seed)) {
+                Nd4j.getExecutioner().exec(new UniformDistribution(a, -limit, limit), random);
+            } catch (Exception e) {
+                throw new IllegalStateException("Cannot initialize a weight of shape " + java.util.Arrays.toString(shape), e);
+            }
             return a;
         }
         return Nd4j.valueArrayOf(shape, value, DataType.FLOAT);

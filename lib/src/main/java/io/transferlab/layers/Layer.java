@@ -23,7 +23,7 @@ public abstract class Layer {
     private List<Shape> builtInputShapes;
     private List<WeightSpec> weightSpecs = List.of();
     private List<INDArray> weightValues;
-    private long weightsVersion;
+    private volatile long weightsVersion;
 
     protected Layer(String name) {
         this.name = name;
@@ -186,8 +186,8 @@ public abstract class Layer {
 
     /**
      * The weight values in Keras's layout and order (Keras's get_weights()). A built layer whose weights were never
-     * set gets them from its variables' Keras initializers on first access (seeded by the layer's name, so the same
-     * model built twice starts from the same values); an unbuilt layer has none (null).
+     * set gets them from its variables' Keras initializers on first access, drawn with a seed made from the layer's
+     * name (a layer of the same name and shape always starts from the same values); an unbuilt layer has none (null).
      */
     public synchronized List<INDArray> getWeights() {
         if (weightValues == null && isBuilt() && !weightSpecs.isEmpty()) {
@@ -201,10 +201,6 @@ public abstract class Layer {
         return weightValues;
     }
 
-    /** Whether this layer's weights were set or created (false before the first {@link #getWeights()} of a new layer). */
-    public synchronized boolean hasWeightValues() {
-        return weightValues != null;
-    }
 
     /**
      * Sets the weight values, in Keras's layout and order (as get_weights() returns them). Shapes are checked
@@ -231,6 +227,40 @@ public abstract class Layer {
     /** Counts {@link #setWeights} calls: models use it to notice weights set through another model. */
     public long weightsVersion() {
         return weightsVersion;
+    }
+
+    /**
+     * The layer's settings as text, like Keras's get_config(): every setting field of the layer's class (units,
+     * activation, strides, rate, scale...), name=value, in declaration order. Caches of results computed by a
+     * layer (feature caches) include it, so that a change of any setting is never served stale.
+     */
+    public String config() {
+        StringBuilder sb = new StringBuilder(typeName());
+        java.util.List<Class<?>> classes = new ArrayList<>();
+        for (Class<?> c = getClass(); c != null && c != Layer.class; c = c.getSuperclass()) {
+            classes.add(0, c);
+        }
+        for (Class<?> c : classes) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                Class<?> t = f.getType();
+                if (java.lang.reflect.Modifier.isStatic(f.getModifiers()) || !(t.isPrimitive() || t.isEnum()
+                        || t == String.class || Number.class.isAssignableFrom(t) || t == Boolean.class
+                        || (t.isArray() && t.getComponentType().isPrimitive()))) {
+                    continue;
+                }
+                try {
+                    f.setAccessible(true);
+                    Object v = f.get(this);
+                    String text = v == null ? "None" : v instanceof double[] d ? Arrays.toString(d)
+                            : v instanceof int[] i ? Arrays.toString(i) : v instanceof long[] l ? Arrays.toString(l)
+                            : v instanceof float[] fl ? Arrays.toString(fl) : String.valueOf(v);
+                    sb.append(' ').append(f.getName()).append('=').append(text);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    sb.append(' ').append(f.getName()).append("=?");
+                }
+            }
+        }
+        return sb.toString();
     }
 
     @Override

@@ -129,8 +129,8 @@ public final class Trainer {
             }
         } catch (InterruptedException e) {
             history.markInterrupted();
-            System.out.println("Training interrupted after " + history.size() + " complete epoch(s); the running epoch was "
-                    + "dropped. Completed epochs are kept (and checkpointed, with a ModelCheckpoint).");
+            System.out.println("Training interrupted after " + history.size() + " complete epoch(s). The model keeps the "
+                    + "weights of its last complete step; the history (and a ModelCheckpoint) holds the complete epochs.");
         } finally {
             step.writeBack();
             for (Callback cb : callbacks) {

@@ -7,6 +7,7 @@ import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.transferlab.graph.Functional;
+import io.transferlab.runtime.Backend;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.WeightSpec;
@@ -84,6 +85,7 @@ public final class KerasWeights {
      *                              does not fit the model (the message names the first layer and weight)
      */
     public static Loaded load(Path file, Functional model) {
+        Backend.init();
         checkReadable(file);
         try (HdfFile h5 = new HdfFile(file)) {
             Map<String, FileLayer> fileLayers = readLayers(file, h5);

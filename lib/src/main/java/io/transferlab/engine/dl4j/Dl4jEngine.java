@@ -42,7 +42,8 @@ public final class Dl4jEngine {
 
     /**
      * The model's network with its layers' current weights, for inference: the cached one when its structure still
-     * holds (a training network serves too), else a new one.
+     * holds (a training network serves too), else a new one. For running and inspecting; train through
+     * {@link #trainStep} (or Keras's fit), which writes trained weights back into the layers.
      */
     public ComputationGraph network(Functional model) {
         return network(model, null, null);
@@ -85,13 +86,16 @@ public final class Dl4jEngine {
     }
 
     /**
-     * Copies the network's weights into the model's layers (all of them, or those of the layers that train), and
-     * notes that the two agree.
+     * Copies the network's weights into the model's layers: of every layer, or only of those that learn in it (the
+     * others cannot have changed there), and notes that the two agree, unless a layer was set from outside since
+     * the network last had the layers' weights (then the next use pushes the layers' weights into it).
      */
     synchronized void writeBack(Functional model, ComputationGraph graph, boolean all) {
-        Dl4jGraphs.pullWeights(model, graph, !all);
         Net n = nets.get(model);
-        if (n != null && n.graph == graph) {
+        boolean inStep = n != null && n.graph == graph && n.digest == model.weightsDigest();
+        boolean sameStructure = n != null && n.structure.equals(Dl4jGraphs.signature(model));
+        Dl4jGraphs.pullWeights(model, graph, !all && sameStructure);
+        if (inStep) {
             n.digest = model.weightsDigest();
         }
     }
@@ -112,7 +116,7 @@ public final class Dl4jEngine {
     }
 
     /** A training step on DL4J for the model, optimizer and loss. */
-    public TrainStep trainStep(Functional model, Optimizer optimizer, Loss loss) {
+    public Dl4jTrainStep trainStep(Functional model, Optimizer optimizer, Loss loss) {
         return new Dl4jTrainStep(this, model, Objects.requireNonNull(optimizer), Objects.requireNonNull(loss));
     }
 }

@@ -18,7 +18,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,7 +110,10 @@ final class Dl4jGraphs {
                         + " times in model '" + model.name() + "'; a layer shared within one network cannot run yet");
             }
             boolean gradientIn = java.util.Arrays.stream(inputs).anyMatch(gradientFlows::contains);
-            boolean learns = trainable && layer.isTrainable() && layer.weightSpecs().stream().anyMatch(io.transferlab.layers.WeightSpec::trainable);
+            // a layer with weights learns (batch norm with neither gamma nor beta still updates its statistics), except
+            // one whose weights are constants of the network (Normalization)
+            boolean learns = trainable && layer.isTrainable() && !layer.weightSpecs().isEmpty()
+                    && !Dl4jLowering.bakedWeights(layer);
             if (part instanceof ContiguousGradientConvolution conv) {
                 conv.setInputGradient(gradientIn); // nothing before it learns: its input gradient would be dropped
             }

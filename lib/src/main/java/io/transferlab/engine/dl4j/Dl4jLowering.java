@@ -244,11 +244,6 @@ public final class Dl4jLowering {
         return null;
     }
 
-    /** Whether this engine can run the layer. */
-    static boolean supports(Layer layer) {
-        return find(PARTS, layer) != null;
-    }
-
     /** The DL4J part for a layer called on inputs of these shapes, or null when it passes its input on. */
     public static Object part(Layer layer, List<Shape> inputShapes) {
         var p = find(PARTS, layer);

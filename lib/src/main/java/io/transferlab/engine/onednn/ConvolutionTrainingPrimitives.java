@@ -1,6 +1,5 @@
 package io.transferlab.engine.onednn;
 
-import io.transferlab.engine.onednn.OneDnn;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
@@ -38,7 +37,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * <p>Why: DL4J M2.1 runs a training step's convolutions through ND4J's {@code conv2d}/{@code conv2d_bp} ops, which
  * spent about 70% of the small CNN's step (notebook 07) at about a tenth of the machine's peak; these primitives
  * run the same work at 250-500 GFLOP/s here. Every array handed in must be dense and in C order (see
- * {@link DenseArrays}); the weight and gradient arrays may be views into DL4J's flattened parameters.
+ * the DL4J engine's DenseArrays); the weight and gradient arrays may be views into DL4J's flattened parameters.
  */
 public final class ConvolutionTrainingPrimitives implements AutoCloseable {
     private final long[] inShape;    // n, h, w, c (NHWC)

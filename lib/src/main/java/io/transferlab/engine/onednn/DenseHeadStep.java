@@ -1,38 +1,35 @@
 package io.transferlab.engine.onednn;
 
 import io.transferlab.engine.TrainStep;
-import io.transferlab.engine.dl4j.Dl4jTrainStep;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A classifier head trained by {@link DenseHeadTrainer}, its weights and optimizer state kept in the DL4J network's
- * flattened layout: written into the network at {@link #writeBack} (then into the layers), so that checkpoints
- * and resuming are the same as on the DL4J engine.
+ * A classifier head trained by {@link DenseHeadTrainer}, its weights and optimizer state kept in a DL4J network's
+ * flattened layout: written into the network at {@link #writeBack}, and by the base step (the DL4J engine's step
+ * on that network) into the layers, so that checkpoints and resuming are the same as on the DL4J engine.
  */
 final class DenseHeadStep implements TrainStep {
-    private final Dl4jTrainStep base;
+    private final TrainStep base;
+    private final ComputationGraph net;
     private final Functional model;
     private final Optimizer optimizer;
     private final Loss loss;
     private DenseHeadTrainer head;
 
-    DenseHeadStep(Dl4jTrainStep base, Functional model, Optimizer optimizer, Loss loss) {
+    DenseHeadStep(TrainStep base, ComputationGraph net, Functional model, Optimizer optimizer, Loss loss) {
         this.base = base;
+        this.net = net;
         this.model = model;
         this.optimizer = optimizer;
         this.loss = loss;
-        try {
-            this.head = new DenseHeadTrainer(model, optimizer, loss, base.network());
-        } catch (RuntimeException e) {
-            base.close();
-            throw e;
-        }
+        this.head = new DenseHeadTrainer(model, optimizer, loss, net);
     }
 
     @Override
@@ -43,13 +40,13 @@ final class DenseHeadStep implements TrainStep {
 
     @Override
     public void writeBack() {
-        head.writeTo(base.network());
+        head.writeTo(net);
         base.writeBack();
     }
 
     @Override
     public void saveState(Path dir) throws IOException {
-        head.writeTo(base.network());
+        head.writeTo(net);
         base.saveState(dir);
     }
 
@@ -57,7 +54,7 @@ final class DenseHeadStep implements TrainStep {
     public void restoreState(Path dir) throws IOException {
         base.restoreState(dir);
         head.close();
-        head = new DenseHeadTrainer(model, optimizer, loss, base.network());
+        head = new DenseHeadTrainer(model, optimizer, loss, net);
     }
 
     @Override

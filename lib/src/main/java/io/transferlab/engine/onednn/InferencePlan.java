@@ -199,21 +199,13 @@ final class InferencePlan implements Forward, AutoCloseable {
         this.consumers = null;
         this.uses = null;
         this.done = null;
+        this.result = null;
+        this.extraPad.clear();
     }
 
     /** Compiles the model for inputs of the given shape (batch, ...), channels-last. */
     static InferencePlan compile(Functional model, long[] xShape) {
         return new InferencePlan(model, xShape);
-    }
-
-    /** Number of compute primitives (reorders not counted). */
-    int steps() {
-        return steps;
-    }
-
-    /** How many convolutions run as Winograd convolutions. */
-    int winogradSteps() {
-        return winogradSteps;
     }
 
     @Override

@@ -7,7 +7,7 @@ import org.bytedeco.dnnl.stream;
  * oneDNN through its own Java bindings (the JavaCPP "dnnl" preset): one CPU engine and one stream for the
  * process, loaded on first use. When the native library cannot be loaded (a platform without a build, say),
  * {@link #unavailable()} says why and inference runs on DL4J instead. Shared by the inference plan, {@link MatMul}
- * and the convolution layers' training primitives ({@code layers.dl4j}); a caller runs primitives on the stream
+ * and the DL4J engine's convolution training primitives ({@link ConvolutionTrainingPrimitives}); a caller runs primitives on the stream
  * while holding the lock on this class, since one stream is not thread-safe.
  */
 public final class OneDnn {

@@ -2,12 +2,11 @@ package io.transferlab.engine.onednn;
 
 import io.transferlab.engine.Forward;
 import io.transferlab.engine.TrainStep;
-import io.transferlab.engine.dl4j.Dl4jEngine;
-import io.transferlab.engine.dl4j.Dl4jTrainStep;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
 import io.transferlab.runtime.Backend;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -56,11 +55,6 @@ public final class OneDnnEngine {
         return DenseHeadTrainer.enabled();
     }
 
-    /** The name of the matrix-product engine the head trainer uses (oneDNN, or OpenBLAS where oneDNN is absent). */
-    public static String matMulEngine() {
-        return MatMul.defaultEngine();
-    }
-
     private State state(Functional model) {
         State s = states.computeIfAbsent(model, m -> new State());
         long digest = model.weightsDigest();
@@ -72,21 +66,19 @@ public final class OneDnnEngine {
     }
 
     /**
-     * The model compiled for inputs of this shape (batch, ...), cached.
-     *
-     * @throws UnsupportedOperationException naming the layer (or the reason) when the plan cannot cover the model
+     * The model compiled for inputs of this shape (batch, ...), cached; null when the plan cannot cover the model
+     * ({@link #whyNot} says why; with {@code transferlab.verbose=true} it is printed once).
      */
     public Forward forward(Functional model, long[] xShape) {
-        String why = unavailable();
-        if (why != null) {
-            throw new UnsupportedOperationException(why);
+        if (unavailable() != null) {
+            return null;
         }
         Backend.init();
         String key = Arrays.toString(xShape);
         synchronized (states) {
             State s = state(model);
             if (s.unsupported != null) {
-                throw new UnsupportedOperationException(s.unsupported);
+                return null;
             }
             InferencePlan p = s.plans.remove(key);
             if (p == null) {
@@ -95,7 +87,11 @@ public final class OneDnnEngine {
                 } catch (UnsupportedOperationException e) {
                     s.clear();
                     s.unsupported = e.getMessage();
-                    throw e;
+                    if (Backend.verbose()) {
+                        System.out.println("Model '" + model.name() + "' runs on DL4J: the oneDNN plan does not support "
+                                + e.getMessage());
+                    }
+                    return null;
                 }
                 if (s.plans.size() >= PLANS_PER_MODEL) {
                     String oldest = s.plans.keySet().iterator().next();
@@ -105,6 +101,42 @@ public final class OneDnnEngine {
             s.plans.put(key, p); // most recently used last
             return p;
         }
+    }
+
+    /** Why the model runs elsewhere: the machine has no oneDNN, or a layer the plan does not cover; null if it runs here. */
+    public String whyNot(Functional model) {
+        String why = unavailable();
+        if (why != null) {
+            return why;
+        }
+        synchronized (states) {
+            State s = states.get(model);
+            return s == null || s.digest != model.weightsDigest() ? null : s.unsupported;
+        }
+    }
+
+    /**
+     * The plan last used for this model, or a plan compiled for one example of its input shape (any size for a
+     * size-agnostic model) when it has none yet; null when the plan cannot cover the model.
+     */
+    public Forward anyPlan(Functional model) {
+        synchronized (states) {
+            State s = state(model);
+            if (!s.plans.isEmpty()) {
+                InferencePlan last = null;
+                for (InferencePlan p : s.plans.values()) {
+                    last = p;
+                }
+                return last;
+            }
+        }
+        long[] shape = model.inputShape().dims();
+        long[] one = new long[shape.length + 1];
+        one[0] = 1;
+        for (int i = 0; i < shape.length; i++) {
+            one[i + 1] = shape[i] < 0 ? 224 : shape[i]; // a size-agnostic model: any size shows the path
+        }
+        return forward(model, one);
     }
 
     /** Whether a compiled plan for this model is cached (without compiling one). */
@@ -117,11 +149,12 @@ public final class OneDnnEngine {
 
     /**
      * A training step for a classifier head (Dense, Dropout, Activation after an optional Flatten) on oneDNN's
-     * matmul, keeping its state in the DL4J network's layout so that checkpoints are the same on both engines.
+     * matmul. Its weights and optimizer state live in the layout of a DL4J network trained by {@code base} (so
+     * that checkpoints are the same on both engines): written into it at every write-back, read from it on restore.
      *
      * @throws UnsupportedOperationException saying why when the model is not such a head
      */
-    public TrainStep headStep(Functional model, Optimizer optimizer, Loss loss) {
-        return new DenseHeadStep((Dl4jTrainStep) Dl4jEngine.get().trainStep(model, optimizer, loss), model, optimizer, loss);
+    public TrainStep headStep(Functional model, Optimizer optimizer, Loss loss, ComputationGraph net, TrainStep base) {
+        return new DenseHeadStep(base, net, model, optimizer, loss);
     }
 }
