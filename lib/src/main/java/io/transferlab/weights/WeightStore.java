@@ -165,8 +165,8 @@ public final class WeightStore {
     }
 
     /**
-     * Loads the published file into the model when {@link #locate} finds it, printing what was loaded; otherwise
-     * leaves the model's random weights (locate printed why).
+     * Loads the published file into the model when {@link #locate} finds it, printing where from and what was
+     * loaded; otherwise leaves the model's random weights (locate printed why).
      *
      * @return what was loaded, or null for random weights
      */
@@ -176,6 +176,7 @@ public final class WeightStore {
             LOADED.remove(model);
             return null;
         }
+        System.out.println("ImageNet weights: " + file);
         KerasWeights.Loaded loaded = load(model, file);
         System.out.println(loaded);
         return loaded;
