@@ -13,8 +13,21 @@ embedded) is written, optionally <out>/<name>.ipynb, and finally
 <out>/index.html (+ index.json) lists all notebooks with title, summary and
 headline.
 
---quick sets TL_QUICK=1; the runner's environment is passed on to the kernel,
-so the notebooks can read it with System.getenv("TL_QUICK").
+Parameters (papermill's convention): a notebook's code cell tagged
+"parameters" declares the full run's values as plain Java variables
+(int epochs = 30;). --quick sets TL_QUICK=1 for the kernel (the library reads
+it: no downloads) and, in the executed copy only, inserts right after that cell
+a cell tagged "injected-parameters" that assigns the notebook's quick values,
+metadata transferlab.quick_parameters ({"epochs": "3"}: name -> Java expression).
+
+Headline (the index's one-line result): metadata transferlab.headline is a
+template whose {placeholders} are filled from the run. A placeholder names
+either a parameter (the value the run used) or an entry of
+metadata transferlab.headline_values: a regular expression with one group,
+searched in the plain text of the code cells' outputs (the last match wins), or
+{"pattern": regex, "match": n} for the n-th match (1-based; negative counts
+from the end). Lines the library prints ("NOTE: ... generated sample",
+"NOTE: ... RANDOM weights") add a remark to the headline.
 """
 
 import argparse
@@ -44,7 +57,8 @@ def parse_args():
                         "default: <repo>/.jupyter-env when it exists, else Jupyter's usual paths")
     p.add_argument("--kernel", default="java", help="kernel name (default: java)")
     p.add_argument("--quick", action="store_true",
-                   help="set TL_QUICK=1 for the kernel (small, fast runs)")
+                   help="quick mode (small, fast runs): set TL_QUICK=1 for the kernel and inject each notebook's "
+                        "quick parameters (metadata transferlab.quick_parameters) after its parameters cell")
     p.add_argument("--out", default=str(REPO / "docs"), help="output folder (default: docs)")
     p.add_argument("--timeout-cell", type=int, default=1800,
                    help="seconds one cell may run (default: 1800)")
@@ -149,21 +163,103 @@ def coalesce_streams(nb):
         cell["outputs"] = merged
 
 
-def find_headline(nb):
-    """Last output line that starts with 'Headline:', else metadata transferlab.headline."""
-    found = None
+def transferlab_meta(nb):
+    meta = nb.metadata.get("transferlab", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+# ------------------------------------------------------------------ parameters (papermill's convention)
+
+DECLARATION = re.compile(r"^\s*(?:final\s+)?[\w.<>\[\], ]+?\s+(\w+)\s*=\s*(.+?);", re.M)
+
+
+def cell_tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def parameters_cell(nb):
+    cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "parameters" in cell_tags(c)]
+    if len(cells) > 1:
+        raise ValueError(f"{len(cells)} cells are tagged 'parameters'; one at most")
+    return cells[0] if cells else None
+
+
+def declared_parameters(nb):
+    """name -> Java expression, as the parameters cell declares them (the full run's values)."""
+    i = parameters_cell(nb)
+    if i is None:
+        return {}
+    src = re.sub(r"//[^\n]*", "", cell_source(nb.cells[i]))
+    return {m.group(1): m.group(2).strip() for m in DECLARATION.finditer(src)}
+
+
+def inject_parameters(nb, values):
+    """Insert, after the parameters cell, a cell tagged injected-parameters assigning values (papermill style).
+    Returns the values the run uses: the declared ones with the injected ones over them."""
+    declared = declared_parameters(nb)
+    if not values:
+        return declared
+    i = parameters_cell(nb)
+    if i is None:
+        raise ValueError("metadata transferlab.quick_parameters is set but no cell is tagged 'parameters'")
+    unknown = [k for k in values if k not in declared]
+    if unknown:
+        raise ValueError(f"quick_parameters {unknown} are not declared in the parameters cell "
+                         f"(it declares {sorted(declared)})")
+    import nbformat
+    lines = ["// Injected parameters (scripts/run_notebooks.py --quick)"]
+    lines += [f"{name} = {value};" for name, value in values.items()]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]})
+    if nb.nbformat_minor < 5:  # cell ids exist from nbformat 4.5 on
+        cell.pop("id", None)
+    nb.cells.insert(i + 1, cell)
+    return {**declared, **{k: str(v) for k, v in values.items()}}
+
+
+# ------------------------------------------------------------------ headline
+
+def output_lines(nb):
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         for out in cell.get("outputs", []):
             for text in output_texts(out):
                 text = "".join(text) if isinstance(text, list) else text
                 for line in ANSI.sub("", text).splitlines():
-                    line = line.strip().strip('"').strip()
-                    if line.startswith("Headline:"):
-                        found = line[len("Headline:"):].strip()
-    if found:
-        return found
-    meta = nb.metadata.get("transferlab", {})
-    return meta.get("headline", "") if isinstance(meta, dict) else ""
+                    yield line.strip()
+
+
+def find_headline(nb, parameters):
+    """metadata transferlab.headline with its placeholders filled (see the module's doc). Raises ValueError when
+    a placeholder finds no value: the headline would otherwise quietly lose its figures."""
+    meta = transferlab_meta(nb)
+    template = meta.get("headline", "")
+    if not template:
+        return ""
+    text = "\n".join(output_lines(nb))
+    specs = meta.get("headline_values", {})
+    values = {}
+    for name in re.findall(r"{(\w+)}", template):
+        if name in specs:
+            spec = specs[name]
+            pattern, n = (spec, -1) if isinstance(spec, str) else (spec["pattern"], spec.get("match", -1))
+            found = [m.group(1) for m in re.finditer(pattern, text, re.M)]
+            if not found or abs(n) > len(found) or n == 0:
+                raise ValueError(f"headline value {{{name}}}: no match {n} of /{pattern}/ in the outputs "
+                                 f"({len(found)} matches)")
+            values[name] = found[n - 1 if n > 0 else n]
+        elif name in parameters:
+            values[name] = parameters[name]
+        else:
+            raise ValueError(f"headline placeholder {{{name}}} is neither in metadata transferlab.headline_values "
+                             f"nor a parameter")
+    headline = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], template)
+    remarks = []
+    if re.search(r"^NOTE: .*generated sample", text, re.M):
+        remarks.append("generated sample data")
+    if re.search(r"^NOTE: .*RANDOM weights", text, re.M):
+        remarks.append("random weights")
+    return headline + (f" (this run: {', '.join(remarks)})" if remarks else "")
 
 
 def inline_md(text):
@@ -239,6 +335,18 @@ def why_the_kernel_died(cwd, since):
     return f"  the JVM crashed in native code; crash report: {kept}\n{detail}"
 
 
+def first_error_output(nb):
+    """(cell index, message) of the first error output, or None. The kernel reports an error inside a magic
+    (%load of a script whose import fails, say) as an output while the cell's status stays "ok"."""
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                trace = "\n".join(ANSI.sub("", t) for t in out.get("traceback", []))
+                return i, (f"the kernel reported an error:\n{out.get('ename', '')}: {out.get('evalue', '')}\n"
+                           f"{trace}").strip()
+    return None
+
+
 def run_one(path, args, label, kernel_log):
     import nbformat
     from nbclient import NotebookClient
@@ -247,6 +355,8 @@ def run_one(path, args, label, kernel_log):
     attempts = 2  # one retry if the kernel fails to start (not if a cell fails)
     for attempt in range(1, attempts + 1):
         nb = nbformat.read(path, as_version=4)
+        quick_values = transferlab_meta(nb).get("quick_parameters", {}) if args.quick_mode else {}
+        parameters = inject_parameters(nb, quick_values)
         prog = Progress(label, nb)
         client = NotebookClient(
             nb,
@@ -265,20 +375,24 @@ def run_one(path, args, label, kernel_log):
             try:
                 # start_kernel kwargs: kernel stdout/stderr go to a log file
                 client.execute(cwd=str(path.parent), stdout=log, stderr=log)
-                return nb, time.monotonic() - t0, None
+                error = first_error_output(nb)
+                if error is not None:
+                    prog.index, message = error
+                    return nb, parameters, time.monotonic() - t0, (prog, message)
+                return nb, parameters, time.monotonic() - t0, None
             except CellExecutionError as e:
-                return nb, time.monotonic() - t0, (prog, f"the kernel reported an error:\n{error_text(e)}")
+                return nb, parameters, time.monotonic() - t0, (prog, f"the kernel reported an error:\n{error_text(e)}")
             except CellTimeoutError as e:
-                return nb, time.monotonic() - t0, (prog, f"cell timed out after {args.timeout_cell} s "
+                return nb, parameters, time.monotonic() - t0, (prog, f"cell timed out after {args.timeout_cell} s "
                                                           f"(--timeout-cell): {error_text(e)}")
             except DeadKernelError as e:
-                return nb, time.monotonic() - t0, (prog, f"the kernel died: {error_text(e)}\n"
+                return nb, parameters, time.monotonic() - t0, (prog, f"the kernel died: {error_text(e)}\n"
                                                           f"{why_the_kernel_died(path.parent, t0)}")
             except (RuntimeError, TimeoutError) as e:
                 if prog.index is None and attempt < attempts:
                     print(f"  {label}: kernel did not start ({error_text(e)}); retrying", flush=True)
                     continue
-                return nb, time.monotonic() - t0, (prog, f"{type(e).__name__}: {error_text(e)}")
+                return nb, parameters, time.monotonic() - t0, (prog, f"{type(e).__name__}: {error_text(e)}")
     raise AssertionError("unreachable")
 
 
@@ -387,6 +501,7 @@ def main():
     if args.quick:
         os.environ["TL_QUICK"] = "1"
     quick = os.environ.get("TL_QUICK", "") not in ("", "0", "false")
+    args.quick_mode = quick
     out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"kernel '{args.kernel}' from {spec.resource_dir}; {len(notebooks)} notebook(s); "
@@ -398,7 +513,11 @@ def main():
         label = f"[{k}/{len(notebooks)}] {path.name}"
         kernel_log = Path(tempfile.gettempdir()) / f"run_notebooks-{path.stem}.kernel.log"
         print(f"{label}: executing", flush=True)
-        nb, seconds, failure = run_one(path, args, label, kernel_log)
+        try:
+            nb, parameters, seconds, failure = run_one(path, args, label, kernel_log)
+        except ValueError as e:  # parameters the notebook's metadata and cells disagree on
+            print(f"\nFAILED: notebook {path}: {e}", file=sys.stderr)
+            return 1
         coalesce_streams(nb)
         title, summary = title_and_summary(nb, path.stem)
 
@@ -428,7 +547,11 @@ def main():
             import nbformat
             ipynb_name = f"{path.stem}.ipynb"
             nbformat.write(nb, str(out_dir / ipynb_name))
-        headline = find_headline(nb)
+        try:
+            headline = find_headline(nb, parameters)
+        except ValueError as e:
+            print(f"\nFAILED: notebook {path}: its headline: {e}\n  output: {out_dir / html_name}", file=sys.stderr)
+            return 1
         entries.append({
             "notebook": path.name,
             "title": title,

@@ -2,6 +2,9 @@ package io.transferlab.applications;
 
 import io.transferlab.models.Model;
 import io.transferlab.layers.Shape;
+import io.transferlab.weights.WeightStore;
+
+import java.nio.file.Path;
 
 /**
  * The options every keras.applications builder shares, with Keras's names and defaults: include_top (true),
@@ -36,7 +39,10 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
 
     /**
      * Builds the model: Keras's rules for the ImageNet weights ({@link #checkImagenet}), the architecture, then the
-     * weights (none, "imagenet": {@link #imagenetWeights}, or a file).
+     * weights: none; "imagenet", the published file for the current options ({@link #imagenetWeights}), found on
+     * this machine or downloaded once, or else, with one line saying so, the random initial weights (offline, or
+     * quick mode, which never downloads); or a file, which must be there. {@link WeightStore#pretrained(Model)}
+     * tells afterwards whether the model got real weights.
      */
     public Model build() {
         boolean imagenet = "imagenet".equals(weights);
@@ -44,17 +50,17 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
             checkImagenet();
         }
         Model model = buildArchitecture();
-        if (weights != null) {
-            java.nio.file.Path file = imagenet ? io.transferlab.weights.WeightStore.fetch(imagenetWeights())
-                    : java.nio.file.Path.of(weights);
-            System.out.println(model.loadWeights(file));
+        if (imagenet) {
+            WeightStore.loadPublished(model, imagenetWeights());
+        } else if (weights != null) {
+            System.out.println(WeightStore.load(model, Path.of(weights)));
         }
         return model;
     }
 
     /** The published ImageNet weights for the current options (the MobileNets' depend on alpha and size too). */
-    protected io.transferlab.weights.WeightStore.WeightsFile imagenetWeights() {
-        return io.transferlab.weights.WeightStore.file(kerasName(), includeTop);
+    protected WeightStore.WeightsFile imagenetWeights() {
+        return WeightStore.file(kerasName(), includeTop);
     }
 
     /** The network's layers for the current options, with random initial weights. */
@@ -104,7 +110,8 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
 
     /**
      * Keras's weights: null (random initial values, the default here), "imagenet" (the published ImageNet weights,
-     * found locally or downloaded once, see WeightStore), or the path of a Keras HDF5 weights file.
+     * found locally or downloaded once, see WeightStore; random ones, with a note, when neither works), or the path
+     * of a Keras HDF5 weights file.
      */
     public B weights(String value) {
         this.weights = value == null || value.isBlank() || value.equals("none") ? null : value;

@@ -95,8 +95,10 @@ public final class Backend {
     public static String describe() {
         init();
         var env = Nd4j.getExecutioner().getEnvironmentInformation();
-        return String.format("ND4J %s backend, %s threads, oneDNN %s",
-                env.getProperty("backend", "?"), env.getProperty("omp.threads", "?"),
+        // the native library's thread count (OMP_NUM_THREADS, else the cores it sees); the environment
+        // information has no "omp.threads" entry in 1.0.0-M2.1
+        return String.format("ND4J %s backend, %d threads, oneDNN %s",
+                env.getProperty("backend", "?"), Nd4j.getEnvironment().maxThreads(),
                 oneDnnActive() ? "on" : "off");
     }
 }

@@ -1,14 +1,19 @@
 package io.transferlab.weights;
 
 import io.transferlab.download.Download;
+import io.transferlab.graph.Model;
+import io.transferlab.runtime.Mode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.stream.Collectors;
 
 /**
  * Where the published Keras ImageNet weight files are found or fetched. A file is looked up, in order, in
@@ -16,6 +21,10 @@ import java.util.Map;
  * (environment TL_WEIGHTS, else ~/.cache/transferlab/weights), and in the test data beside the project (TL_SHARED).
  * When missing it is downloaded from Keras's address (or TL_WEIGHTS_URL, a mirror with the same layout) with a
  * progress line, its MD5 checked where Keras publishes one, and written atomically.
+ *
+ * <p>Builders given {@code weights("imagenet")} load through {@link #loadPublished}: when the file is neither on
+ * this machine nor downloadable (offline; quick mode never downloads) it prints one line saying so and the model
+ * keeps its random weights. {@link #pretrained(Model)} tells afterwards which case it was.
  */
 public final class WeightStore {
     private static final String KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/";
@@ -38,6 +47,9 @@ public final class WeightStore {
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
             "mobilenet_2_5_224_tf_no_top.h5", "f313cee49f5d33dfb06f2b255c4adb64");
+
+    /** Models that got weights from a file through {@link #loadPublished} or {@link #load}, with what was loaded. */
+    private static final Map<Model, KerasWeights.Loaded> LOADED = Collections.synchronizedMap(new WeakHashMap<>());
 
     private WeightStore() {
     }
@@ -111,8 +123,8 @@ public final class WeightStore {
 
     /**
      * For notebooks that must run anywhere: the path of the file (as a string for a builder's weights(...)), found
-     * locally or, in full mode, downloaded; or null, after printing a note that the model will run with random
-     * weights and how to get the real ones. Quick mode never downloads.
+     * locally or, in full mode, downloaded; or null, after printing one line that the model will run with random
+     * weights. Quick mode never downloads. Builders do this themselves with {@code weights("imagenet")}.
      */
     public static String pathOrNote(WeightsFile f) {
         Path local = find(f);
@@ -120,18 +132,71 @@ public final class WeightStore {
             System.out.println("ImageNet weights: " + local);
             return local.toString();
         }
-        if (!io.transferlab.runtime.Mode.quick()) {
+        Path file = locate(f);
+        return file == null ? null : file.toString();
+    }
+
+    /**
+     * The file, MD5-checked where known: found on this machine or, outside quick mode, downloaded into the cache.
+     * When it is neither, prints one line (the file, the folders looked in, why there was no download, that the
+     * run continues with random weights) and returns null.
+     *
+     * @throws WeightsFileException if a local copy is there but has the wrong MD5 (truncated or another file)
+     */
+    public static Path locate(WeightsFile f) {
+        String why;
+        if (find(f) != null) {
+            return fetch(f);
+        } else if (Mode.quick()) {
+            why = "quick mode does not download";
+        } else {
             try {
-                return fetch(f).toString();
-            } catch (RuntimeException e) {
-                System.out.println("Download failed: " + e.getMessage().lines().findFirst().orElse(""));
+                return fetch(f);
+            } catch (UncheckedIOException e) {
+                String cause = e.getCause() == null ? e.getMessage() : e.getCause().toString();
+                why = "download from " + f.url() + " failed: " + cause.lines().findFirst().orElse("").strip();
             }
         }
-        System.out.println("NOTE: ImageNet weights " + f.fileName() + " are not on this machine"
-                + (io.transferlab.runtime.Mode.quick() ? " (quick mode does not download)" : "")
-                + ", so this run uses RANDOM weights: the figures below show the mechanics, not what transfer learning "
-                + "achieves. Put the file in " + cacheDir() + " or ~/.keras/models (from " + f.url() + ") and rerun.");
+        System.out.println("NOTE: ImageNet weights " + f.fileName() + " not found in "
+                + candidates(f).stream().map(p -> p.getParent().toString()).collect(Collectors.joining(", "))
+                + " (" + why + "): continuing with RANDOM weights, so the figures below show the mechanics, not what "
+                + "transfer learning achieves.");
         return null;
+    }
+
+    /**
+     * Loads the published file into the model when {@link #locate} finds it, printing where from and what was
+     * loaded; otherwise leaves the model's random weights (locate printed why).
+     *
+     * @return what was loaded, or null for random weights
+     */
+    public static KerasWeights.Loaded loadPublished(Model model, WeightsFile f) {
+        Path file = locate(f);
+        if (file == null) {
+            LOADED.remove(model);
+            return null;
+        }
+        System.out.println("ImageNet weights: " + file);
+        KerasWeights.Loaded loaded = load(model, file);
+        System.out.println(loaded);
+        return loaded;
+    }
+
+    /** {@link Model#loadWeights}, remembered for {@link #pretrained(Model)} and {@link #loaded(Model)}. */
+    public static KerasWeights.Loaded load(Model model, Path file) {
+        KerasWeights.Loaded loaded = model.loadWeights(file);
+        LOADED.put(model, loaded);
+        return loaded;
+    }
+
+    /** Whether the model got weights from a file when it was built ({@code weights("imagenet")} or a path). */
+    public static boolean pretrained(Model model) {
+        return LOADED.containsKey(model);
+    }
+
+    /** What was loaded into the model when it was built, or null when it has its random initial weights. */
+    public static KerasWeights.Loaded loaded(Model model) {
+        return LOADED.get(model);
     }
 
     /**
