@@ -2,8 +2,10 @@
 // This is the one place that lists the library's imports; when a class moves, change it here.
 import io.transferlab.applications.*;
 import io.transferlab.data.*;
-import io.transferlab.graph.*;
+import io.transferlab.inference.*;
 import io.transferlab.layers.*;
+import io.transferlab.models.*;
+import io.transferlab.optimizers.*;
 import io.transferlab.report.*;
 import io.transferlab.runtime.*;
 import io.transferlab.train.*;

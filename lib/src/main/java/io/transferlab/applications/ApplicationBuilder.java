@@ -41,8 +41,8 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
      * Builds the model: Keras's rules for the ImageNet weights ({@link #checkImagenet}), the architecture, then the
      * weights: none; "imagenet", the published file for the current options ({@link #imagenetWeights}), found on
      * this machine or downloaded once, or else, with one line saying so, the random initial weights (offline, or
-     * quick mode, which never downloads); or a file, which must be there. {@link WeightStore#pretrained(Model)}
-     * tells afterwards whether the model got real weights.
+     * quick mode, which never downloads); or a file, which must be there. {@link Model#loadedWeights()} tells
+     * afterwards whether the model got real weights.
      */
     public Model build() {
         boolean imagenet = "imagenet".equals(weights);
@@ -50,10 +50,12 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
             checkImagenet();
         }
         Model model = buildArchitecture();
-        if (imagenet) {
-            WeightStore.loadPublished(model, imagenetWeights());
-        } else if (weights != null) {
-            System.out.println(WeightStore.load(model, Path.of(weights)));
+        Path file = imagenet ? WeightStore.locate(imagenetWeights()) : weights == null ? null : Path.of(weights);
+        if (file != null) {
+            if (imagenet) {
+                System.out.println("ImageNet weights: " + file);
+            }
+            System.out.println(model.loadWeights(file));
         }
         return model;
     }

@@ -27,6 +27,7 @@ import java.util.Arrays;
 public class Model extends Functional {
     private Optimizer optimizer;
     private Loss loss;
+    private KerasWeights.Loaded loadedWeights;
 
     /** Keras's Model(inputs, outputs). */
     public static Model of(Tensor input, Tensor output) {
@@ -189,6 +190,16 @@ public class Model extends Functional {
      *                                                     another model
      */
     public KerasWeights.Loaded loadWeights(Path file) {
-        return KerasWeights.load(file, this);
+        loadedWeights = KerasWeights.load(file, this);
+        return loadedWeights;
+    }
+
+    /**
+     * What {@link #loadWeights} last loaded into this model (the file, layers, number of values), or null while it
+     * has the weights it was made with: whether a model built with {@code weights("imagenet")} got the real
+     * weights or continued with random ones.
+     */
+    public KerasWeights.Loaded loadedWeights() {
+        return loadedWeights;
     }
 }

@@ -1,7 +1,6 @@
 package io.transferlab.weights;
 
 import io.transferlab.download.Download;
-import io.transferlab.graph.Model;
 import io.transferlab.runtime.Mode;
 
 import java.io.IOException;
@@ -9,10 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -24,7 +21,7 @@ import java.util.stream.Collectors;
  *
  * <p>Builders given {@code weights("imagenet")} load through {@link #loadPublished}: when the file is neither on
  * this machine nor downloadable (offline; quick mode never downloads) it prints one line saying so and the model
- * keeps its random weights. {@link #pretrained(Model)} tells afterwards which case it was.
+ * keeps its random weights.
  */
 public final class WeightStore {
     private static final String KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/";
@@ -49,7 +46,6 @@ public final class WeightStore {
             "mobilenet_2_5_224_tf_no_top.h5", "f313cee49f5d33dfb06f2b255c4adb64");
 
     /** Models that got weights from a file through {@link #loadPublished} or {@link #load}, with what was loaded. */
-    private static final Map<Model, KerasWeights.Loaded> LOADED = Collections.synchronizedMap(new WeakHashMap<>());
 
     private WeightStore() {
     }
@@ -122,21 +118,6 @@ public final class WeightStore {
     }
 
     /**
-     * For notebooks that must run anywhere: the path of the file (as a string for a builder's weights(...)), found
-     * locally or, in full mode, downloaded; or null, after printing one line that the model will run with random
-     * weights. Quick mode never downloads. Builders do this themselves with {@code weights("imagenet")}.
-     */
-    public static String pathOrNote(WeightsFile f) {
-        Path local = find(f);
-        if (local != null) {
-            System.out.println("ImageNet weights: " + local);
-            return local.toString();
-        }
-        Path file = locate(f);
-        return file == null ? null : file.toString();
-    }
-
-    /**
      * The file, MD5-checked where known: found on this machine or, outside quick mode, downloaded into the cache.
      * When it is neither, prints one line (the file, the folders looked in, why there was no download, that the
      * run continues with random weights) and returns null.
@@ -162,41 +143,6 @@ public final class WeightStore {
                 + " (" + why + "): continuing with RANDOM weights, so the figures below show the mechanics, not what "
                 + "transfer learning achieves.");
         return null;
-    }
-
-    /**
-     * Loads the published file into the model when {@link #locate} finds it, printing where from and what was
-     * loaded; otherwise leaves the model's random weights (locate printed why).
-     *
-     * @return what was loaded, or null for random weights
-     */
-    public static KerasWeights.Loaded loadPublished(Model model, WeightsFile f) {
-        Path file = locate(f);
-        if (file == null) {
-            LOADED.remove(model);
-            return null;
-        }
-        System.out.println("ImageNet weights: " + file);
-        KerasWeights.Loaded loaded = load(model, file);
-        System.out.println(loaded);
-        return loaded;
-    }
-
-    /** {@link Model#loadWeights}, remembered for {@link #pretrained(Model)} and {@link #loaded(Model)}. */
-    public static KerasWeights.Loaded load(Model model, Path file) {
-        KerasWeights.Loaded loaded = model.loadWeights(file);
-        LOADED.put(model, loaded);
-        return loaded;
-    }
-
-    /** Whether the model got weights from a file when it was built ({@code weights("imagenet")} or a path). */
-    public static boolean pretrained(Model model) {
-        return LOADED.containsKey(model);
-    }
-
-    /** What was loaded into the model when it was built, or null when it has its random initial weights. */
-    public static KerasWeights.Loaded loaded(Model model) {
-        return LOADED.get(model);
     }
 
     /**

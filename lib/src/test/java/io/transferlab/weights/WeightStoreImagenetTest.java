@@ -1,7 +1,7 @@
 package io.transferlab.weights;
 
 import io.transferlab.applications.Applications;
-import io.transferlab.graph.Model;
+import io.transferlab.models.Model;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,8 +64,7 @@ class WeightStoreImagenetTest {
         assertTrue(text.startsWith("NOTE: ImageNet weights vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 not found in "
                 + tmp.resolve(".keras").resolve("models")), text);
         assertTrue(text.contains("quick mode does not download") && text.contains("RANDOM weights"), text);
-        assertFalse(WeightStore.pretrained(m));
-        assertNull(WeightStore.loaded(m));
+        assertNull(m.loadedWeights());
         assertEquals(14_714_688L, m.countParams());
     }
 
@@ -76,10 +75,10 @@ class WeightStoreImagenetTest {
         assumeTrue(file != null && Files.isRegularFile(file), "needs TL_SHARED with the MobileNet 0.25 weights");
         Model m = Applications.mobileNet().alpha(0.25).includeTop(false).inputShape(224, 224, 3).weights("imagenet")
                 .build();
-        assertTrue(WeightStore.pretrained(m));
-        assertEquals(218_544L, WeightStore.loaded(m).values());
+        assertNotNull(m.loadedWeights());
+        assertEquals(218_544L, m.loadedWeights().values());
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("ImageNet weights: " + file));
         Model random = Applications.mobileNet().alpha(0.25).includeTop(false).inputShape(224, 224, 3).build();
-        assertFalse(WeightStore.pretrained(random));
+        assertNull(random.loadedWeights());
     }
 }
