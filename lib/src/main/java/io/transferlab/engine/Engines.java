@@ -1,5 +1,7 @@
 package io.transferlab.engine;
 
+import io.transferlab.engine.api.Forward;
+import io.transferlab.engine.api.TrainStep;
 import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.engine.dl4j.Dl4jTrainStep;
 import io.transferlab.engine.onednn.OneDnnEngine;

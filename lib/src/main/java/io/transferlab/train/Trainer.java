@@ -4,7 +4,7 @@ import io.transferlab.data.Augmentation;
 import io.transferlab.data.Batch;
 import io.transferlab.data.Dataset;
 import io.transferlab.engine.Engines;
-import io.transferlab.engine.TrainStep;
+import io.transferlab.engine.api.TrainStep;
 import io.transferlab.graph.Functional;
 import io.transferlab.inference.Inference;
 import io.transferlab.layers.InputLayer;

@@ -1,6 +1,6 @@
 package io.transferlab.train;
 
-import io.transferlab.engine.TrainStep;
+import io.transferlab.engine.api.TrainStep;
 import io.transferlab.graph.Functional;
 
 /**

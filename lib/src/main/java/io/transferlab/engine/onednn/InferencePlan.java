@@ -1,6 +1,6 @@
 package io.transferlab.engine.onednn;
 
-import io.transferlab.engine.Forward;
+import io.transferlab.engine.api.Forward;
 import io.transferlab.graph.Functional;
 import io.transferlab.layers.Activation;
 import io.transferlab.layers.Add;

@@ -1,4 +1,4 @@
-package io.transferlab.engine;
+package io.transferlab.engine.api;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
