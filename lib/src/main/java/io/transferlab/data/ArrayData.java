@@ -88,6 +88,19 @@ public final class ArrayData implements Dataset {
     }
 
     @Override
+    public int epoch() {
+        return epoch;
+    }
+
+    @Override
+    public void setEpoch(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + value);
+        }
+        this.epoch = value;
+    }
+
+    @Override
     public Iterator<Batch> iterator() {
         int n = size();
         int thisEpoch = epoch++;

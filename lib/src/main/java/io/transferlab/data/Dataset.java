@@ -9,6 +9,21 @@ public interface Dataset extends Iterable<Batch> {
     int numBatches();
 
     /**
+     * The number of the epoch the next iteration gives (0 for a new dataset; each iteration counts one): the order
+     * of examples (and augmentation draws) depend on it, so a checkpoint saves it and a resumed run sets it back.
+     */
+    default int epoch() {
+        return 0;
+    }
+
+    /** Makes the next iteration give this epoch's order (see {@link #epoch()}). */
+    default void setEpoch(int epoch) {
+        if (epoch != 0) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot start at epoch " + epoch);
+        }
+    }
+
+    /**
      * The order of examples in one epoch: 0..n-1, or a shuffle drawn from the seed and the epoch number, so that
      * every epoch differs and a rerun (or a resumed run) repeats them exactly.
      */

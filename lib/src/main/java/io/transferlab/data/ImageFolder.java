@@ -324,6 +324,19 @@ public final class ImageFolder implements Dataset {
         return labelsFor(IntStream.range(0, size()).toArray());
     }
 
+    @Override
+    public int epoch() {
+        return epoch;
+    }
+
+    @Override
+    public void setEpoch(int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException("epoch must be >= 0, got " + value);
+        }
+        this.epoch = value;
+    }
+
     /** One epoch of batches; each call reshuffles (when shuffling) with the seed and the epoch number. */
     @Override
     public Iterator<Batch> iterator() {
@@ -429,8 +442,9 @@ public final class ImageFolder implements Dataset {
     }
 
     /**
-     * A fingerprint of the data this folder gives: files (path, size, modification time), classes, target size,
-     * preprocessing and limit. Feature caches use it so that a changed dataset is never served stale.
+     * A fingerprint of the data this folder gives: files (path and a hash of the content), classes, target size,
+     * preprocessing and limit. Feature caches use it so that a changed dataset is never served stale, even when a
+     * file was replaced by another of the same size and modification time.
      */
     public String fingerprint() {
         var sb = new StringBuilder();
@@ -439,8 +453,8 @@ public final class ImageFolder implements Dataset {
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
             try {
-                sb.append('|').append(f.toAbsolutePath()).append(':').append(Files.size(f)).append(':')
-                        .append(Files.getLastModifiedTime(f).toMillis()).append(':').append(labels[i]);
+                sb.append('|').append(f.toAbsolutePath()).append(':').append(Hashing.contentHash(f)).append(':')
+                        .append(labels[i]);
             } catch (IOException e) {
                 sb.append('|').append(f).append(":missing");
             }

@@ -30,8 +30,9 @@ public final class Images {
         return dot >= 0 && EXTENSIONS.contains(n.substring(dot + 1));
     }
 
-    /** Reads only the header: throws if the file is not an image ImageIO can decode. */
+    /** Reads only the header (and a JPEG's last bytes): throws if the file is not an image ImageIO can decode whole. */
     static void checkHeader(Path file) throws IOException {
+        checkJpegEnd(file);
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) {
                 throw new IOException("cannot open");
@@ -52,21 +53,65 @@ public final class Images {
         }
     }
 
-    /** Decodes an image file to a BufferedImage; the error names the file. */
+    /**
+     * Decodes an image file to a BufferedImage; the error names the file. A file the decoder could read only in part
+     * is refused as PIL refuses it: a JPEG without its end-of-image marker (cut off), or any image whose decoder
+     * warned about corrupt or missing data (Java's decoders would otherwise fill the missing rows with gray). An
+     * image too large for the Java heap is refused with its size and the heap's.
+     */
     public static BufferedImage read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("No such image file: " + file);
         }
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (RuntimeException e) {
-            throw new IOException("Cannot decode image " + file + ": " + e, e);
+        checkJpegEnd(file);
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new IOException("Not an image (or an unsupported format): " + file);
+            }
+            ImageReader r = readers.next();
+            java.util.List<String> warnings = new java.util.ArrayList<>();
+            try {
+                r.setInput(in, true, true);
+                r.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                BufferedImage img = r.read(0);
+                if (!warnings.isEmpty()) {
+                    throw new IOException("Image " + file + " is truncated or corrupt (" + warnings.get(0) + ")");
+                }
+                return img;
+            } catch (OutOfMemoryError e) {
+                long pixels = (long) r.getWidth(0) * r.getHeight(0);
+                throw new IOException("Image " + file + " (" + r.getWidth(0) + "x" + r.getHeight(0) + ", " + pixels / 1_000_000
+                        + " megapixels) is too large for the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                        + " MB): give Java more memory (-Xmx, or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
+            } catch (RuntimeException e) {
+                throw new IOException("Cannot decode image " + file + ": " + e, e);
+            } finally {
+                r.dispose();
+            }
         }
-        if (img == null) {
-            throw new IOException("Not an image (or an unsupported format): " + file);
+    }
+
+    /** A JPEG must end with its end-of-image marker (FF D9), allowing a little padding after it. */
+    static void checkJpegEnd(Path file) throws IOException {
+        long size = Files.size(file);
+        try (var ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(2);
+            ch.read(head, 0);
+            if (size < 4 || (head.get(0) & 0xff) != 0xFF || (head.get(1) & 0xff) != 0xD8) {
+                return; // not a JPEG
+            }
+            int tail = (int) Math.min(size, 4096);
+            java.nio.ByteBuffer end = java.nio.ByteBuffer.allocate(tail);
+            ch.read(end, size - tail);
+            byte[] b = end.array();
+            for (int i = tail - 2; i >= 0; i--) {
+                if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
+                    return;
+                }
+            }
         }
-        return img;
+        throw new IOException("Image " + file + " is truncated (the JPEG data ends without its end-of-image marker)");
     }
 
     /** An image as RGB floats 0..255, (height, width, 3) row-major. */
@@ -143,6 +188,12 @@ public final class Images {
     /** Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. */
     public static float[] load(Path file, int th, int tw, Interpolation mode) throws IOException {
         BufferedImage img = read(file);
-        return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
+        try {
+            return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
+        } catch (OutOfMemoryError e) {
+            throw new IOException("Image " + file + " (" + img.getWidth() + "x" + img.getHeight() + ") is too large for the "
+                    + "Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): give Java more memory (-Xmx, "
+                    + "or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
+        }
     }
 }

@@ -320,6 +320,68 @@ public class Functional extends Layer {
         return output.shape();
     }
 
+    // ---- shapes for a concrete input ----
+
+    /**
+     * The output shape (batch excluded) for an input of this concrete shape, worked out layer by layer: for a
+     * size-agnostic model (input (None, None, 3)) the sizes of every intermediate result.
+     *
+     * @throws IllegalArgumentException when the input is too small for some layer, naming the layer and the
+     *                                  smallest square input size that works
+     */
+    public Shape outputShapeFor(Shape concreteInput) {
+        String problem = propagate(concreteInput);
+        if (problem == null) {
+            return shapesFor(concreteInput).get(output);
+        }
+        String smallest = "";
+        if (concreteInput.rank() == 3) {
+            for (long s = 1; s <= 2048; s++) {
+                if (propagate(Shape.of(s, s, concreteInput.get(2))) == null) {
+                    smallest = "; the smallest size that works is " + s + "x" + s;
+                    break;
+                }
+            }
+        }
+        throw new IllegalArgumentException("Model '" + name() + "' cannot take an input of " + concreteInput + ": "
+                + problem + smallest);
+    }
+
+    /** Null when every layer can take what flows into it from this input, else which layer cannot. */
+    private String propagate(Shape concreteInput) {
+        try {
+            shapesFor(concreteInput);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    private Map<Tensor, Shape> shapesFor(Shape concreteInput) {
+        Map<Tensor, Shape> shapes = new HashMap<>();
+        shapes.put(input, concreteInput);
+        for (Node n : graphNodes) {
+            if (n.inputs().isEmpty()) {
+                continue;
+            }
+            List<Shape> in = n.inputs().stream().map(shapes::get).toList();
+            Shape out;
+            if (n.layer() instanceof Functional inner) {
+                out = inner.outputShapeFor(in.get(0));
+            } else {
+                out = n.layer().computeOutputShape(in);
+            }
+            for (long d : out.dims()) {
+                if (d == 0 || d < Shape.NONE) {
+                    throw new IllegalArgumentException("layer '" + n.layer().name() + "' (" + n.layer().typeName()
+                            + ") would turn " + in.get(0) + " into " + out);
+                }
+            }
+            shapes.put(n.output(), out);
+        }
+        return shapes;
+    }
+
     // ---- what engines read ----
 
     /** A layer of the running graph (nested models expanded) with its effective trainable flag. */

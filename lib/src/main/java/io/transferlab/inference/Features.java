@@ -22,7 +22,7 @@ import java.util.List;
  * by the model's architecture and weights, the input size and the dataset's content (files, sizes, dates,
  * preprocessing): a rerun of a notebook is instant, and a changed dataset or model is never served stale.
  *
- * <p>Cache folder: environment TL_CACHE, else ~/.cache/transferlab; {@code TL_FEATURE_CACHE=0} (or the system
+ * <p>Cache folder: environment TL_CACHE (or the system property transferlab.cache), else ~/.cache/transferlab; {@code TL_FEATURE_CACHE=0} (or the system
  * property {@code transferlab.featureCache=false}) turns it off.
  */
 public final class Features {
@@ -57,7 +57,7 @@ public final class Features {
     }
 
     public static Path cacheDir() {
-        String env = System.getenv("TL_CACHE");
+        String env = System.getProperty("transferlab.cache", System.getenv("TL_CACHE"));
         Path base = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "transferlab");
         return base.resolve("features");
     }
@@ -65,18 +65,14 @@ public final class Features {
     /** Runs the model over the dataset once (batched, with progress) or reads the cached result. */
     public static FeatureSet extract(Functional model, ImageFolder data) {
         String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint());
-        Path file = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".bin");
-        Path labelsFile = cacheDir().resolve(model.name() + "-" + key.substring(0, 24) + ".labels.bin");
-        if (cacheEnabled() && Files.exists(file) && Files.exists(labelsFile)) {
-            try {
-                INDArray f = Nd4j.readBinary(file.toFile());
-                INDArray y = Nd4j.readBinary(labelsFile.toFile());
-                if (f.size(0) == data.size() && y.size(0) == data.size()) {
-                    System.out.printf("Features of %d images from the cache (%s)%n", data.size(), file.getFileName());
-                    return new FeatureSet(f, y, data.files());
-                }
-            } catch (IOException | RuntimeException e) {
-                System.err.println("Warning: ignoring unreadable feature cache " + file + ": " + e.getMessage());
+        String stem = model.name() + "-" + key.substring(0, 24);
+        Path file = cacheDir().resolve(stem + ".bin");
+        Path labelsFile = cacheDir().resolve(stem + ".labels.bin");
+        Path sums = cacheDir().resolve(stem + ".sha256");
+        if (cacheEnabled() && Files.exists(file)) {
+            FeatureSet cached = readCache(file, labelsFile, sums, data);
+            if (cached != null) {
+                return cached;
             }
         }
         FeatureSet fs = run(model, data);
@@ -85,15 +81,62 @@ public final class Features {
                 Files.createDirectories(file.getParent());
                 Path tmp = Files.createTempFile(file.getParent(), ".writing-", ".bin");
                 Path tmpY = Files.createTempFile(file.getParent(), ".writing-", ".bin");
+                Path tmpSums = Files.createTempFile(file.getParent(), ".writing-", ".sha256");
                 Nd4j.saveBinary(fs.features(), tmp.toFile());
                 Nd4j.saveBinary(fs.labels(), tmpY.toFile());
+                Files.writeString(tmpSums, Hashing.sha256(tmp) + "  " + file.getFileName() + "\n"
+                        + Hashing.sha256(tmpY) + "  " + labelsFile.getFileName() + "\n");
+                Files.deleteIfExists(sums); // an entry is complete only once its checksums are in place
                 Files.move(tmpY, labelsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmpSums, sums, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 System.err.println("Warning: could not cache features in " + file.getParent() + ": " + e.getMessage());
             }
         }
         return fs;
+    }
+
+    /**
+     * The cached features and labels when both files are there and match the checksums written with them; else
+     * null, after saying which file is missing or damaged (the entry is then computed again and rewritten).
+     */
+    private static FeatureSet readCache(Path file, Path labelsFile, Path sums, ImageFolder data) {
+        try {
+            if (!Files.exists(sums)) {
+                System.out.println("Feature cache entry " + file + " has no checksums (incomplete, or written by an "
+                        + "earlier version): computing it again");
+                return null;
+            }
+            for (String line : Files.readAllLines(sums)) {
+                String[] parts = line.split("  ", 2);
+                if (parts.length != 2) {
+                    continue;
+                }
+                Path f = file.resolveSibling(parts[1]);
+                if (!Files.exists(f)) {
+                    System.out.println("Feature cache file " + f + " is missing: computing the features again");
+                    return null;
+                }
+                if (!Hashing.sha256(f).equals(parts[0])) {
+                    System.out.println("Feature cache file " + f + " does not match its checksum (damaged): computing "
+                            + "the features again");
+                    return null;
+                }
+            }
+            INDArray f = Nd4j.readBinary(file.toFile());
+            INDArray y = Nd4j.readBinary(labelsFile.toFile());
+            if (f.size(0) != data.size() || y.size(0) != data.size()) {
+                System.out.println("Feature cache entry " + file + " holds " + f.size(0) + " examples, the data "
+                        + data.size() + ": computing the features again");
+                return null;
+            }
+            System.out.printf("Features of %d images from the cache (%s)%n", data.size(), file.getFileName());
+            return new FeatureSet(f, y, data.files());
+        } catch (IOException | RuntimeException e) {
+            System.out.println("Feature cache entry " + file + " is unreadable (" + e.getMessage() + "): computing it again");
+            return null;
+        }
     }
 
     private static FeatureSet run(Functional model, ImageFolder data) {

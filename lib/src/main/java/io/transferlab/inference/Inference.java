@@ -2,6 +2,7 @@ package io.transferlab.inference;
 
 import io.transferlab.engine.Engines;
 import io.transferlab.graph.Functional;
+import io.transferlab.layers.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -19,6 +20,11 @@ public final class Inference {
      * batch-norm statistics).
      */
     public static INDArray predict(Functional model, INDArray x) {
+        if (!model.inputShape().isFullyKnown()) {
+            // a size-agnostic model: a too small image gets the smallest size that works, not an engine's error
+            long[] s = x.shape();
+            model.outputShapeFor(Shape.of(java.util.Arrays.copyOfRange(s, 1, s.length)));
+        }
         return Engines.forward(model, x.shape()).run(x);
     }
 

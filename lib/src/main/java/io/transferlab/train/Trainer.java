@@ -57,7 +57,7 @@ public final class Trainer {
         Augmentation augment = inputAugmentation(model);
         History history = new History();
         try (TrainStep step = Engines.trainStep(model, optimizer, loss, augment != null)) {
-            TrainingContext ctx = new TrainingContext(model, step, history, epochs);
+            TrainingContext ctx = new TrainingContext(model, step, train, history, epochs);
             int start = initialEpoch;
             for (Callback cb : callbacks) {
                 start = cb.onTrainBegin(ctx, start);
@@ -75,7 +75,6 @@ public final class Trainer {
         int epochs = ctx.epochs();
         History history = ctx.history();
         int steps = train.numBatches();
-        long augmentSeed = 1_000_003L * (start + 1);
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
@@ -91,7 +90,10 @@ public final class Trainer {
                     if (b.size() == 0) {
                         continue;
                     }
-                    INDArray x = augment == null ? b.x() : augmentBatch(augment, b.x(), new Random(augmentSeed++));
+                    Labels.check(model, loss, b.x(), b.y(), "fit");
+                    // augmentation draws depend on the epoch and the step only, so a resumed run repeats them
+                    INDArray x = augment == null ? b.x()
+                            : augmentBatch(augment, b.x(), new Random(1_000_003L * (epoch + 1) + done));
                     TrainStep.Result r = step.fit(x, b.y());
                     lossSum += r.lossSum();
                     correct += r.correct();
@@ -199,6 +201,7 @@ public final class Trainer {
             if (b.size() == 0) {
                 continue;
             }
+            Labels.check(model, loss, b.x(), b.y(), "evaluate");
             INDArray p = Inference.predict(model, b.x());
             lossSum += loss.sum(p, b.y());
             outs.add(p.dup());

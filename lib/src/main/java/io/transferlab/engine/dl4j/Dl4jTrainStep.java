@@ -26,6 +26,9 @@ import java.util.Map;
  * State for resuming: DL4J's flattened parameters ({@code params.bin}) and updater state ({@code updater.bin}).
  */
 public final class Dl4jTrainStep implements TrainStep {
+    private static final long DROPOUT_SEED = 42;
+    /** The file of a saved state that holds the network's iteration and epoch counts (Adam's bias correction needs them). */
+    static final String COUNTS = "counts.txt";
     private final Dl4jEngine engine;
     private final Functional model;
     private final ComputationGraph net;
@@ -46,6 +49,9 @@ public final class Dl4jTrainStep implements TrainStep {
 
     @Override
     public Result fit(INDArray x, INDArray y) {
+        // DL4J draws dropout masks from ND4J's global generator: seeding it from the iteration makes each step's
+        // masks the same in a straight run and in a resumed one
+        Nd4j.getRandom().setSeed(DROPOUT_SEED * 1_000_003L + net.getIterationCount());
         accuracy.labels = y;
         accuracy.correct = -1;
         net.fit(new DataSet(x, y));
@@ -67,6 +73,7 @@ public final class Dl4jTrainStep implements TrainStep {
         if (net.getUpdater() != null && net.getUpdater().getStateViewArray() != null) {
             Nd4j.saveBinary(net.getUpdater().getStateViewArray(), dir.resolve("updater.bin").toFile());
         }
+        Files.writeString(dir.resolve(COUNTS), "iterations=" + net.getIterationCount() + "\nepochs=" + net.getEpochCount() + "\n");
     }
 
     @Override
@@ -78,6 +85,17 @@ public final class Dl4jTrainStep implements TrainStep {
                     + ": it was written by a different model. Use another folder or delete it.");
         }
         net.setParams(params.reshape(net.params().shape()));
+        Path counts = dir.resolve(COUNTS);
+        if (Files.exists(counts)) { // checkpoints written before the counts were saved restart them at 0
+            for (String line : Files.readAllLines(counts)) {
+                String[] kv = line.split("=", 2);
+                if (kv.length == 2 && kv[0].equals("iterations")) {
+                    net.getConfiguration().setIterationCount(Integer.parseInt(kv[1].trim()));
+                } else if (kv.length == 2 && kv[0].equals("epochs")) {
+                    net.getConfiguration().setEpochCount(Integer.parseInt(kv[1].trim()));
+                }
+            }
+        }
         Path state = dir.resolve("updater.bin");
         INDArray view = net.getUpdater() == null ? null : net.getUpdater().getStateViewArray();
         if (Files.exists(state) && view != null) {

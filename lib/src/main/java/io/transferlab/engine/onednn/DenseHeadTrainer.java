@@ -71,7 +71,8 @@ final class DenseHeadTrainer {
     private final FloatPointer grads;
     private final FloatPointer state;
     private final OptimizerStep optimizerStep;
-    private final SplittableRandom random;
+    /** Dropout masks are drawn from a generator seeded by this and the iteration: the same in a resumed run. */
+    private static final long DROPOUT_SEED = 42;
     private int iteration;
     private int capacity;
     private FloatPointer gradA;
@@ -184,7 +185,6 @@ final class DenseHeadTrainer {
                 throw new UnsupportedOperationException("unexpected DL4J parameter layout");
             }
         }
-        random = new SplittableRandom(Nd4j.getRandom().getSeed() * 31 + iteration);
     }
 
     /** Frees the native matrix products. */
@@ -291,6 +291,7 @@ final class DenseHeadTrainer {
         }
         float[] labels = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
         FloatPointer in = new FloatPointer(xc.data().addressPointer());
+        SplittableRandom random = new SplittableRandom(DROPOUT_SEED * 1_000_003L + iteration);
 
         // forward
         FloatPointer cur = in;
