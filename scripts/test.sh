@@ -23,11 +23,16 @@ echo "== kernel start stress test =="
 starts=${TL_STRESS_STARTS:-50}
 "$TL_PYTHON" kernel-setup/stress_test.py --prefix "$TL_JUPYTER_PREFIX" --count "$starts" --expect-lib yes
 
+echo "== the kernel used interactively (interrupt, errors, help) =="
+ilog=lib/target/interactive-test.log
+"$TL_PYTHON" kernel-setup/interactive_test.py --prefix "$TL_JUPYTER_PREFIX" | tee "$ilog" || { echo "interactive kernel test failed"; exit 1; }
+interactive=$(sed -nE 's/^([0-9]+) passed, 0 failed$/\1/p' "$ilog")
+
 echo "== notebooks (quick mode) =="
 out="$REPO/lib/target/notebook-test"
 "$TL_PYTHON" scripts/run_notebooks.py --prefix "$TL_JUPYTER_PREFIX" --quick --out "$out"
 notebooks=$(ls notebooks/*.ipynb | wc -l)
 
 echo
-echo "unit tests: $unit_ok passed ($unit_skip skipped); kernel: $starts starts; notebooks: $notebooks executed"
-echo "$((unit_ok + 1 + notebooks)) passed, $unit_bad failed, $unit_skip skipped"
+echo "unit tests: $unit_ok passed ($unit_skip skipped); kernel: $starts starts, $interactive interactive checks; notebooks: $notebooks executed"
+echo "$((unit_ok + 1 + interactive + notebooks)) passed, $unit_bad failed, $unit_skip skipped"

@@ -58,6 +58,7 @@ public final class KernelLauncher {
         Channels channels = new Channels(props);
         try {
             channels.connect(kernel); // binds sockets, then registers handlers
+            Interrupts.install(channels, kernel); // Jupyter's interrupt stops the cell and keeps the kernel
         } finally {
             LoopThread.openGate(); // only now may the loops read messages
         }

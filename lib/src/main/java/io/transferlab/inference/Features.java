@@ -151,6 +151,10 @@ public final class Features {
         System.out.printf("Extracting features of %d images with %s (output %s)...%n", data.size(), model.name(),
                 model.outputShape());
         for (Batch b : data) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new java.util.concurrent.CancellationException("Feature extraction interrupted after " + done + " of "
+                        + data.size() + " images; nothing was cached");
+            }
             if (b.size() == 0) {
                 continue;
             }

@@ -3,7 +3,6 @@ package io.transferlab.layers;
 import io.transferlab.runtime.Backend;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -58,10 +57,17 @@ public record Initializer(String kerasName, double value) {
             long[] f = fans(shape);
             double limit = Math.sqrt(6.0 / (f[0] + f[1]));
             INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
-            try (var random = Nd4j.getRandomFactory().getNewRandomInstance(seed)) {
-                Nd4j.getExecutioner().exec(new UniformDistribution(a, -limit, limit), random);
-            } catch (Exception e) {
-                throw new IllegalStateException("Cannot initialize a weight of shape " + java.util.Arrays.toString(shape), e);
+            // drawn on the Java side in chunks (ND4J's seeded generators allocate a large native state each)
+            java.nio.FloatBuffer out = a.data().asNioFloat();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            float[] chunk = new float[(int) Math.min(a.length(), 1 << 16)];
+            for (long done = 0; done < a.length(); ) {
+                int n = (int) Math.min(chunk.length, a.length() - done);
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = (float) ((random.nextDouble() * 2 - 1) * limit);
+                }
+                out.put(chunk, 0, n);
+                done += n;
             }
             return a;
         }
