@@ -37,7 +37,9 @@ class Kernel:
         from jupyter_client import KernelManager
         self.km = KernelManager(kernel_name=name)
         env = dict(os.environ, TL_CACHE=cache)
-        self.km.start_kernel(env=env)
+        self.log = open(Path(prefix).parent / "lib" / "target" / "kernel-interactive.log", "w") \
+            if (Path(prefix).parent / "lib" / "target").is_dir() else open(os.devnull, "w")
+        self.km.start_kernel(env=env, stdout=self.log, stderr=self.log)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
@@ -68,7 +70,10 @@ class Kernel:
             elif t == "status" and msg["content"]["execution_state"] == "idle":
                 t_idle = time.time()
                 break
-        reply = self.kc.get_shell_msg(timeout=30)
+        while True:
+            reply = self.kc.get_shell_msg(timeout=30)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         return reply["content"], "".join(out), err, (t_idle - t_int) if t_int else None
 
     def stop(self):
@@ -115,7 +120,7 @@ m.compile(Optimizer.RMSprop(1e-4), "binary_crossentropy", "accuracy");
 """)
         reply, out, err, dt = k.run("var h = m.fit(xs, ys, 100000, 20, null, null);", interrupt_after=4.0)
         check("model.fit stops at a batch boundary", reply["status"] == "ok" and dt is not None and dt < LIMIT
-              and "Training interrupted" in out, f"{dt:.2f}s, {reply['status']}" if dt else "")
+              and "Training interrupted" in out, f"{dt:.2f}s, {reply['status']}, {err and err['evalue'][:200]}" if dt else "")
         _, out, err, _ = k.run("System.out.println(h.size() + \" epochs; prediction \" + m.predict(xs.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2))).shapeInfoToString().length());")
         check("the history and a usable model are kept", err is None and "epochs; prediction" in out, out.strip()[:80])
 
@@ -143,8 +148,12 @@ var flow = ImageFolder.at(java.nio.file.Path.of("{folder.parent}")).targetSize(2
               and "jdk.internal" not in tb and "jdk.jshell" not in tb and "block9_conv1" in (err["traceback"] or [""])[0],
               str(err and err["evalue"])[:100])
 
-        k.kc.inspect("Math.max(1, 2)", cursor_pos=7)
-        rep = k.kc.get_shell_msg(timeout=30)["content"]
+        iid = k.kc.inspect("Math.max(1, 2)", cursor_pos=7)
+        while True:
+            msg = k.kc.get_shell_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == iid:
+                break
+        rep = msg["content"]
         text = rep.get("data", {}).get("text/plain", "")
         check("inspect answers with a signature", rep.get("found") is True and "max(" in text, text[:80])
     finally:

@@ -1,6 +1,10 @@
 package io.transferlab.kernel;
 
 import org.rapaio.jupyter.kernel.channels.Channels;
+import org.rapaio.jupyter.kernel.channels.ControlChannel;
+import org.rapaio.jupyter.kernel.channels.MessageHandler;
+import org.rapaio.jupyter.kernel.message.Message;
+import org.rapaio.jupyter.kernel.message.MessageId;
 import org.rapaio.jupyter.kernel.core.RapaioKernel;
 import org.rapaio.jupyter.kernel.core.java.JavaEngine;
 import org.rapaio.jupyter.kernel.core.java.RapaioExecutionControl;
@@ -39,15 +43,38 @@ final class Interrupts {
     private Interrupts() {
     }
 
+    /** The id of the execute request being run, so that an interrupt can give it back to the channels. */
+    private static volatile MessageId<?> executing;
+
     /** Puts this interrupt handling in place of the kernel's. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     static void install(Channels channels, RapaioKernel kernel) throws ReflectiveOperationException {
         Field f = Channels.class.getDeclaredField("handlers");
         f.setAccessible(true);
-        Map<MessageType<?>, org.rapaio.jupyter.kernel.channels.MessageHandler<?>> handlers =
-                (Map<MessageType<?>, org.rapaio.jupyter.kernel.channels.MessageHandler<?>>) f.get(channels);
+        Map<MessageType<?>, MessageHandler> handlers = (Map<MessageType<?>, MessageHandler>) f.get(channels);
+        Field a = Channels.class.getDeclaredField("afterActions");
+        a.setAccessible(true);
+        a.set(channels, new PerThreadActions());
+        Field c = Channels.class.getDeclaredField("control");
+        c.setAccessible(true);
+        ControlChannel control = (ControlChannel) c.get(channels);
+        MessageHandler execute = handlers.get(MessageType.SHELL_EXECUTE_REQUEST);
+        handlers.put(MessageType.SHELL_EXECUTE_REQUEST, message -> {
+            executing = message.getId();
+            try {
+                execute.handle(message);
+            } finally {
+                executing = null;
+            }
+        });
         handlers.put(MessageType.CONTROL_INTERRUPT_REQUEST, message -> {
-            channels.reply(new ControlInterruptReply());
+            // the stock kernel answered on the shell socket and left the interrupt's id as the parent of everything
+            // the running cell published after it (its output, error and idle status went to the wrong cell)
+            control.sendMessage(new Message<>(message.getId(), MessageType.CONTROL_INTERRUPT_REPLY, new ControlInterruptReply()));
+            MessageId<?> cell = executing;
+            if (cell != null) {
+                channels.setMsgId(cell);
+            }
             if (busy) {
                 LOGGER.info("interrupt: already stopping the cell");
                 return;
@@ -117,11 +144,8 @@ final class Interrupts {
             return;
         }
         if (running.stream().anyMatch(Interrupts::inLibraryLoop)) {
-            long end = System.currentTimeMillis() + LIBRARY_GRACE_MILLIS;
-            while (System.currentTimeMillis() < end && !waitUntilDone(running, 1000)) {
-                running.forEach(Thread::interrupt); // again, in case something below consumed the flag
-            }
-            if (waitUntilDone(running, 0)) {
+            // the library consumes the interrupt at its next batch boundary (a second one would meet its output)
+            if (waitUntilDone(running, LIBRARY_GRACE_MILLIS)) {
                 LOGGER.info("interrupt: the library loop ended at a batch boundary");
                 return;
             }

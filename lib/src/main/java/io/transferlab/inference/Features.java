@@ -151,7 +151,7 @@ public final class Features {
         System.out.printf("Extracting features of %d images with %s (output %s)...%n", data.size(), model.name(),
                 model.outputShape());
         for (Batch b : data) {
-            if (Thread.currentThread().isInterrupted()) {
+            if (Thread.interrupted()) { // consumed: the exception below reports it
                 throw new java.util.concurrent.CancellationException("Feature extraction interrupted after " + done + " of "
                         + data.size() + " images; nothing was cached");
             }

@@ -70,6 +70,17 @@ public final class Trainer {
         return history;
     }
 
+    /**
+     * Ends training when the thread was interrupted (the notebook's stop button, Ctrl-C in a program), consuming
+     * the interrupt: training handles it by stopping, and what it prints next must not meet a pending interrupt
+     * (interruptible output channels, such as the kernel's, fail on one).
+     */
+    private static void stopIfInterrupted() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+    }
+
     private void runEpochs(TrainStep step, TrainingContext ctx, Dataset train, Dataset validation, int start,
                            Augmentation augment, Callback[] callbacks) {
         int epochs = ctx.epochs();
@@ -84,9 +95,7 @@ public final class Trainer {
                 long seen = 0;
                 int done = 0;
                 for (Batch b : train) {
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new InterruptedException();
-                    }
+                    stopIfInterrupted();
                     if (b.size() == 0) {
                         continue;
                     }
@@ -101,6 +110,7 @@ public final class Trainer {
                     done++;
                     long now = System.nanoTime();
                     if (now - lastPrint > PROGRESS_EVERY_NANOS) {
+                        stopIfInterrupted();
                         System.out.printf("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%n", epoch + 1, done,
                                 steps, (now - t0) / 1e9, lossSum / seen, (double) correct / seen);
                         lastPrint = now;
@@ -117,6 +127,8 @@ public final class Trainer {
                 EpochLog log = new EpochLog(epoch + 1, lossSum / Math.max(1, seen), (double) correct / Math.max(1, seen),
                         valLoss, valAcc, (System.nanoTime() - t0) / 1e9);
                 history.add(log);
+                // an interrupt now stops after this epoch, which is complete: printed and checkpointed first
+                boolean interrupted = Thread.interrupted();
                 System.out.println(log.line(epochs, steps));
                 for (Callback cb : callbacks) {
                     cb.onEpochEnd(ctx, log);
@@ -124,6 +136,9 @@ public final class Trainer {
                 boolean stop = false;
                 for (Callback cb : callbacks) {
                     stop |= cb.stopTraining();
+                }
+                if (interrupted) {
+                    throw new InterruptedException();
                 }
                 if (stop) {
                     break;

@@ -1,6 +1,6 @@
 package org.rapaio.jupyter.kernel.message.messages;
 
-import com.google.gson.annotations.SerializedName;
+import org.rapaio.shaded.com.google.gson.annotations.SerializedName;
 import io.transferlab.kernel.ErrorNames;
 import org.rapaio.jupyter.kernel.core.RapaioKernel;
 import org.rapaio.jupyter.kernel.core.format.ErrorFormatters;
