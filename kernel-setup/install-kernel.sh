@@ -170,7 +170,7 @@ fi
 # a kernel starting meanwhile (setup re-runs this script) must not find it empty.
 STAMP="$PATCH_CLASSES/.built-from"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$JAVA $KERNEL_JAR" ] \
-        && [ -z "$(find "$HERE/src" -name '*.java' -newer "$STAMP")" ]; then
+        && [ -z "$(find "$HERE/src" -type f -newer "$STAMP")" ]; then
     info "start-up fix (kernel-setup/src) is up to date"
 else
     info "compiling the start-up fix (kernel-setup/src) ..."
@@ -181,6 +181,8 @@ else
     "$JDK_BIN/javac" --release 17 -nowarn -encoding UTF-8 -cp "$KERNEL_JAR" -d "$NEW_CLASSES" \
         $(find "$HERE/src" -name '*.java' | sort) \
         || { rm -rf "$NEW_CLASSES"; die "javac failed on kernel-setup/src"; }
+    # resources (the display provider's service registration) go beside the classes
+    ( cd "$HERE/src" && find . -type f ! -name '*.java' -exec cp --parents {} "$NEW_CLASSES/" \; )
     echo "$JAVA $KERNEL_JAR" > "$NEW_CLASSES/.built-from"
     rm -rf "$PATCH_CLASSES.old"
     [ -d "$PATCH_CLASSES" ] && mv "$PATCH_CLASSES" "$PATCH_CLASSES.old"

@@ -48,6 +48,7 @@ class Kernel:
         """Executes code; returns (reply content, stdout text, error content or None, seconds from interrupt to idle)."""
         msg_id = self.kc.execute(code)
         out, err, t_int, t_idle = [], None, None, None
+        self.displays = []
         start = time.time()
         while True:
             if interrupt_after is not None and t_int is None and time.time() - start >= interrupt_after:
@@ -67,6 +68,8 @@ class Kernel:
                 out.append(msg["content"]["text"])
             elif t == "error":
                 err = msg["content"]
+            elif t in ("display_data", "update_display_data", "execute_result"):
+                self.displays.append((t, msg["content"].get("data", {})))
             elif t == "status" and msg["content"]["execution_state"] == "idle":
                 t_idle = time.time()
                 break
@@ -138,6 +141,18 @@ var flow = ImageFolder.at(java.nio.file.Path.of("{folder.parent}")).targetSize(2
               and err is not None and "nothing was cached" in err["evalue"],
               f"{dt:.2f}s, entries {len(entries)}, {err and err['evalue'][:60]}" if dt else "")
 
+        _, out, _, _ = k.run("m.summary();")
+        html = [d for t, d in k.displays if t == "display_data" and "<table" in d.get("text/html", "")]
+        check("summary() shows an HTML table with the text kept", bool(html) and "Total params" in html[0].get("text/plain", ""),
+              str([t for t, _ in k.displays]))
+        k.run("var h2 = m.fit(xs, ys, 2, 20, null, null);")
+        updates = [d for t, d in k.displays if t == "update_display_data"]
+        check("fit shows progress updated in place", len(updates) >= 1, f"{len(updates)} updates")
+        _, out, _, _ = k.run("h2")
+        shown = [d for t, d in k.displays if t == "execute_result"]
+        check("a History at the end of a cell shows as an HTML table", bool(shown) and "<table" in shown[0].get("text/html", "")
+              and "val_accuracy" in shown[0].get("text/plain", ""), str(shown)[:100])
+
         reply, _, err, _ = k.run('int y = "not a number";')
         check("a compile error carries the diagnostic", err is not None and err["ename"] == "CompileError"
               and "incompatible types" in err["evalue"], str(err and (err["ename"], err["evalue"]))[:120])
@@ -156,6 +171,13 @@ var flow = ImageFolder.at(java.nio.file.Path.of("{folder.parent}")).targetSize(2
         rep = msg["content"]
         text = rep.get("data", {}).get("text/plain", "")
         check("inspect answers with a signature", rep.get("found") is True and "max(" in text, text[:80])
+        iid = k.kc.inspect("io.transferlab.models.Model.of(", cursor_pos=29)
+        while True:
+            msg = k.kc.get_shell_msg(timeout=30)
+            if msg["parent_header"].get("msg_id") == iid:
+                break
+        text = msg["content"].get("data", {}).get("text/plain", "")
+        check("inspect shows the library's Javadoc", "Keras's Model(inputs, outputs)" in text, text[:120])
     finally:
         k.stop()
     passed = sum(results)

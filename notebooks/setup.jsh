@@ -11,6 +11,7 @@ import io.transferlab.runtime.*;
 import io.transferlab.train.*;
 import io.transferlab.weights.*;
 import static io.transferlab.layers.Layers.*;
+import static io.transferlab.runtime.Display.display;
 
 import java.nio.file.Path;
 import java.util.*;

@@ -33,6 +33,8 @@ say "building lib/ (Maven; the first build downloads about 200 MB of dependencie
 # stale version (two versions of one library on the kernel's class path) survives a dependency change
 rm -rf lib/target/dependency
 mvn -q -B -f lib/pom.xml -DskipTests package dependency:copy-dependencies -DincludeScope=runtime
+# the library's sources beside its jar: the kernel shows their Javadoc on Shift-Tab (kernel-setup/src/.../Help.java)
+jar cf lib/target/transferlab-sources.jar -C lib/src/main/java .
 
 # --- the kernel ---
 JUPYTER="$JUPYTER" kernel-setup/install-kernel.sh --prefix "$TL_JUPYTER_PREFIX" --no-build >/dev/null

@@ -59,6 +59,8 @@ public final class KernelLauncher {
         try {
             channels.connect(kernel); // binds sockets, then registers handlers
             Interrupts.install(channels, kernel); // Jupyter's interrupt stops the cell and keeps the kernel
+            Help.install(channels, kernel);       // Shift-Tab shows the library's Javadoc too
+            RichDisplay.installSink(kernel);      // the library's HTML output and in-place progress
         } finally {
             LoopThread.openGate(); // only now may the loops read messages
         }

@@ -7,6 +7,7 @@ import io.transferlab.layers.Node;
 import io.transferlab.layers.Shape;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.WeightSpec;
+import io.transferlab.runtime.Display;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayDeque;
@@ -442,8 +443,7 @@ public class Functional extends Layer {
 
     /** Keras's model.summary(): prints the layer table and parameter counts. */
     public void summary() {
-        System.out.print(summaryText());
-        System.out.flush();
+        Display.show(summaryText(), Summary.html(this));
     }
 
     /** The text {@link #summary()} prints. */

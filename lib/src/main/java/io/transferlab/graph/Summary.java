@@ -4,6 +4,7 @@ import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.Node;
 import io.transferlab.layers.Tensor;
+import io.transferlab.runtime.Display;
 
 import java.util.HashSet;
 import java.util.List;
@@ -52,6 +53,26 @@ final class Summary {
         out.append(String.format("Non-trainable params: %,d%n", model.nonTrainableParams()));
         out.append("_".repeat(width)).append('\n');
         return out.toString();
+    }
+
+    /** The same table as HTML (Keras's columns, one row per layer), with the parameter counts below it. */
+    static String html(Functional model) {
+        boolean chain = isChain(model);
+        Set<Node> own = new HashSet<>(model.graphNodes());
+        List<List<String>> rows = new java.util.ArrayList<>();
+        for (Layer l : model.layers()) {
+            List<Node> mine = l.nodes().stream().filter(own::contains).toList();
+            String shape = mine.size() == 1 ? shapeText(mine.get(0)) : "multiple";
+            String name = l.name() + " (" + (l instanceof InputLayer ? "InputLayer" : l.typeName()) + ")";
+            String params = String.format("%,d", l.countParams());
+            rows.add(chain ? List.of(name, shape, params)
+                    : List.of(name, shape, params, mine.isEmpty() ? "" : connections(mine.get(0))));
+        }
+        List<String> header = chain ? List.of("Layer (type)", "Output Shape", "Param #")
+                : List.of("Layer (type)", "Output Shape", "Param #", "Connected to");
+        return "<div><b>Model: \"" + Display.escape(model.name()) + "\"</b>" + Display.table(header, rows)
+                + String.format("<p>Total params: %,d<br>Trainable params: %,d<br>Non-trainable params: %,d</p></div>",
+                model.countParams(), model.trainableParams(), model.nonTrainableParams());
     }
 
     private static String shapeText(Node n) {

@@ -5,6 +5,7 @@ import io.transferlab.data.Hashing;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.graph.Functional;
 import io.transferlab.runtime.Backend;
+import io.transferlab.runtime.Display;
 import io.transferlab.layers.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -144,7 +145,7 @@ public final class Features {
         List<INDArray> ys = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         long t0 = System.nanoTime();
-        long lastPrint = t0;
+        Display.Progress progress = Display.progress(10_000); // a bar in a notebook, a line every 10 s elsewhere
         int done = 0;
         int batches = data.numBatches();
         int step = 0;
@@ -167,13 +168,18 @@ public final class Features {
                 // after the first batch, so that this names the plan that batch compiled instead of compiling another
                 System.out.println("  running on " + Inference.describe(model));
             }
-            long now = System.nanoTime();
-            if (now - lastPrint > 10_000_000_000L || step == batches) {
-                double secs = (now - t0) / 1e9;
+            if (step == batches) {
+                progress.done();
+                double secs = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("  %d/%d images - %.0fs - %.1f images/s%n", done, data.size(), secs, done / secs);
-                lastPrint = now;
+            } else if (progress.due() && !Thread.currentThread().isInterrupted()) {
+                double secs = (System.nanoTime() - t0) / 1e9;
+                String line = String.format("  %d/%d images - %.0fs - %.1f images/s", done, data.size(), secs, done / secs);
+                progress.update(line, "<div><progress value=\"" + done + "\" max=\"" + data.size()
+                        + "\" style=\"width:16em\"></progress><code>" + Display.escape(line) + "</code></div>");
             }
         }
+        progress.done();
         if (done < data.size()) {
             System.out.println("  " + (data.size() - done) + " image(s) could not be decoded and were skipped");
         }

@@ -15,7 +15,7 @@ import java.util.List;
  * Training strategies side by side (frozen features, fine-tuning, from scratch...): best and final validation
  * accuracy, seconds per epoch, epochs, as a Tablesaw table, and their validation curves on one chart.
  */
-public final class Comparison {
+public final class Comparison implements io.transferlab.runtime.Display.Html {
     private final List<String> names = new ArrayList<>();
     private final List<History> histories = new ArrayList<>();
     private final List<Long> trainable = new ArrayList<>();
@@ -53,6 +53,21 @@ public final class Comparison {
         t.doubleColumn("seconds/epoch").setPrintFormatter(new java.text.DecimalFormat("0.0"), "");
         t.doubleColumn("trainable params").setPrintFormatter(new java.text.DecimalFormat("#,##0"), "");
         return t;
+    }
+
+    /** The strategies as an HTML table (a notebook shows a Comparison at the end of a cell this way). */
+    @Override
+    public String toHtml() {
+        Table t = table();
+        java.util.List<java.util.List<String>> rows = new java.util.ArrayList<>();
+        for (int r = 0; r < t.rowCount(); r++) {
+            java.util.List<String> row = new java.util.ArrayList<>();
+            for (String c : t.columnNames()) {
+                row.add(t.getString(r, c));
+            }
+            rows.add(row);
+        }
+        return io.transferlab.runtime.Display.table(t.columnNames(), rows);
     }
 
     public BufferedImage plot() {

@@ -16,7 +16,7 @@ import java.util.Locale;
  * Keras's History: loss, accuracy, val_loss and val_accuracy per epoch. {@link #table()} gives it as a Tablesaw
  * table; {@code history.get("val_accuracy")} as Keras's history.history['val_accuracy'].
  */
-public final class History {
+public final class History implements io.transferlab.runtime.Display.Html {
     private final List<EpochLog> epochs = new ArrayList<>();
     private boolean interrupted;
 
@@ -105,5 +105,18 @@ public final class History {
     @Override
     public String toString() {
         return table().print(Math.max(epochs.size(), 1));
+    }
+
+    /** The epochs as an HTML table (a notebook shows a History at the end of a cell this way). */
+    @Override
+    public String toHtml() {
+        java.util.List<java.util.List<String>> rows = new java.util.ArrayList<>();
+        for (EpochLog e : epochs) {
+            rows.add(java.util.List.of(Integer.toString(e.epoch()), String.format(Locale.ROOT, "%.4f", e.loss()),
+                    String.format(Locale.ROOT, "%.4f", e.accuracy()), String.format(Locale.ROOT, "%.4f", e.valLoss()),
+                    String.format(Locale.ROOT, "%.4f", e.valAccuracy()), String.format(Locale.ROOT, "%.1f", e.seconds())));
+        }
+        return io.transferlab.runtime.Display.table(java.util.List.of("epoch", "loss", "accuracy", "val_loss",
+                "val_accuracy", "seconds"), rows) + (interrupted ? "<p>(interrupted)</p>" : "");
     }
 }

@@ -13,6 +13,7 @@ import io.transferlab.layers.RandomAugmentation;
 import io.transferlab.layers.Tensor;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
+import io.transferlab.runtime.Display;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -89,7 +90,8 @@ public final class Trainer {
         try {
             for (int epoch = start; epoch < epochs; epoch++) {
                 long t0 = System.nanoTime();
-                long lastPrint = t0;
+                // within an epoch: a bar updated in place in a notebook, a line every 15 s elsewhere
+                Display.Progress progress = Display.progress(PROGRESS_EVERY_NANOS / 1_000_000);
                 double lossSum = 0;
                 long correct = 0;
                 long seen = 0;
@@ -108,14 +110,16 @@ public final class Trainer {
                     correct += r.correct();
                     seen += b.size();
                     done++;
-                    long now = System.nanoTime();
-                    if (now - lastPrint > PROGRESS_EVERY_NANOS) {
-                        stopIfInterrupted();
-                        System.out.printf("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%n", epoch + 1, done,
-                                steps, (now - t0) / 1e9, lossSum / seen, (double) correct / seen);
-                        lastPrint = now;
+                    stopIfInterrupted();
+                    if (!progress.due()) {
+                        continue;
                     }
+                    String line = String.format("  epoch %d step %d/%d - %.0fs - loss: %.4f - accuracy: %.4f", epoch + 1,
+                            done, steps, (System.nanoTime() - t0) / 1e9, lossSum / seen, (double) correct / seen);
+                    progress.update(line, "<div><progress value=\"" + done + "\" max=\"" + steps
+                            + "\" style=\"width:16em\"></progress><code>" + Display.escape(line) + "</code></div>");
                 }
+                progress.done();
                 step.writeBack();
                 double valLoss = Double.NaN;
                 double valAcc = Double.NaN;
