@@ -28,11 +28,22 @@ ilog=lib/target/interactive-test.log
 "$TL_PYTHON" kernel-setup/interactive_test.py --prefix "$TL_JUPYTER_PREFIX" | tee "$ilog" || { echo "interactive kernel test failed"; exit 1; }
 interactive=$(sed -nE 's/^([0-9]+) passed, 0 failed$/\1/p' "$ilog")
 
+echo "== a real browser (headless Chromium, Jupyter Notebook) =="
+browser=0
+if command -v node >/dev/null && command -v npm >/dev/null && [ -x /usr/bin/chromium ] && [ -x /usr/bin/jupyter-notebook ]; then
+    (cd kernel-setup/browser-test && npm ci --no-audit --no-fund --silent) || { echo "npm ci failed in kernel-setup/browser-test"; exit 1; }
+    blog=lib/target/browser-test.log
+    node kernel-setup/browser-test/browser_test.mjs "$TL_JUPYTER_PREFIX" | tee "$blog" || { echo "browser test failed"; exit 1; }
+    browser=$(sed -nE 's/^([0-9]+) passed, 0 failed$/\1/p' "$blog")
+else
+    echo "browser test skipped: it needs node and npm, and Debian's chromium and jupyter-notebook (apt-get install chromium jupyter-notebook)"
+fi
+
 echo "== notebooks (quick mode) =="
 out="$REPO/lib/target/notebook-test"
 "$TL_PYTHON" scripts/run_notebooks.py --prefix "$TL_JUPYTER_PREFIX" --quick --out "$out"
 notebooks=$(ls notebooks/*.ipynb | wc -l)
 
 echo
-echo "unit tests: $unit_ok passed ($unit_skip skipped); kernel: $starts starts, $interactive interactive checks; notebooks: $notebooks executed"
-echo "$((unit_ok + 1 + interactive + notebooks)) passed, $unit_bad failed, $unit_skip skipped"
+echo "unit tests: $unit_ok passed ($unit_skip skipped); kernel: $starts starts, $interactive interactive checks, $browser browser checks; notebooks: $notebooks executed"
+echo "$((unit_ok + 1 + interactive + browser + notebooks)) passed, $unit_bad failed, $unit_skip skipped"

@@ -118,14 +118,16 @@ public final class Display {
     /** An HTML table from a header and rows of cells (escaped), styled like Jupyter's data frames. */
     public static String table(java.util.List<String> header, java.util.List<java.util.List<String>> rows) {
         StringBuilder sb = new StringBuilder("<table class=\"dataframe\" style=\"border-collapse:collapse\"><thead><tr>");
-        for (String h : header) {
-            sb.append("<th style=\"text-align:right;padding:2px 8px\">").append(escape(h)).append("</th>");
+        for (int i = 0; i < header.size(); i++) { // the first column (names) left, the others (figures) right
+            sb.append("<th style=\"text-align:").append(i == 0 ? "left" : "right").append(";padding:2px 8px\">")
+                    .append(escape(header.get(i))).append("</th>");
         }
         sb.append("</tr></thead><tbody>");
         for (var r : rows) {
             sb.append("<tr>");
-            for (String c : r) {
-                sb.append("<td style=\"text-align:right;padding:2px 8px\">").append(escape(c)).append("</td>");
+            for (int i = 0; i < r.size(); i++) {
+                sb.append("<td style=\"text-align:").append(i == 0 ? "left" : "right").append(";padding:2px 8px\">")
+                        .append(escape(r.get(i))).append("</td>");
             }
             sb.append("</tr>");
         }
