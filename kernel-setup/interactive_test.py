@@ -153,6 +153,10 @@ var flow = ImageFolder.at(java.nio.file.Path.of("{folder.parent}")).targetSize(2
         check("a History at the end of a cell shows as an HTML table", bool(shown) and "<table" in shown[0].get("text/html", "")
               and "val_accuracy" in shown[0].get("text/plain", ""), str(shown)[:100])
 
+        _, out, _, _ = k.run('for (int i = 0; i < 100_000; i++) System.out.println("a line of output " + i);')
+        check("megabytes of output are cut with a note", len(out) <= (1 << 20) + 1000 and "[output truncated" in out,
+              f"{len(out):,} characters received")
+
         reply, _, err, _ = k.run('int y = "not a number";')
         check("a compile error carries the diagnostic", err is not None and err["ename"] == "CompileError"
               and "incompatible types" in err["evalue"], str(err and (err["ename"], err["evalue"]))[:120])

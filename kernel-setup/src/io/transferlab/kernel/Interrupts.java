@@ -34,11 +34,19 @@ import java.util.logging.Logger;
  * </ol>
  * An interrupt when nothing runs does nothing; a second interrupt while the first is still being handled is ignored.
  */
-final class Interrupts {
+public final class Interrupts {
     private static final Logger LOGGER = Logger.getLogger(Interrupts.class.getSimpleName());
     static final long GRACE_MILLIS = 1500;
     static final long LIBRARY_GRACE_MILLIS = 60_000;
     private static volatile boolean busy;
+    private static volatile String note;
+
+    /** What the last interrupt has to add to its message (a native call that finishes first), once; or null. */
+    public static String takeNote() {
+        String n = note;
+        note = null;
+        return n;
+    }
 
     private Interrupts() {
     }
@@ -117,7 +125,8 @@ final class Interrupts {
     /** Whether the thread is inside one of the library's loops that end at the next batch when interrupted. */
     private static boolean inLibraryLoop(Thread t) {
         StackTraceElement[] stack = t.getStackTrace();
-        return hasFrame(stack, "io.transferlab.train.Trainer") || hasFrame(stack, "io.transferlab.inference.Features");
+        return hasFrame(stack, "io.transferlab.train.Trainer") || hasFrame(stack, "io.transferlab.inference.Features")
+                || hasFrame(stack, "io.transferlab.download.Download");
     }
 
     private static boolean waitUntilDone(List<Thread> threads, long millis) throws InterruptedException {
@@ -148,6 +157,13 @@ final class Interrupts {
             if (waitUntilDone(running, LIBRARY_GRACE_MILLIS)) {
                 LOGGER.info("interrupt: the library loop ended at a batch boundary");
                 return;
+            }
+        }
+        for (Thread t : running) {
+            StackTraceElement[] stack = t.getStackTrace();
+            if (stack.length > 0 && stack[0].isNativeMethod()) {
+                note = "the cell was inside a native call (" + stack[0].getClassName() + "." + stack[0].getMethodName()
+                        + "): its thread stops when that call returns";
             }
         }
         control(kernel).interrupt(); // the cell's evaluation ends now, as interrupted

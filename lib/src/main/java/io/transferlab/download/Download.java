@@ -115,6 +115,10 @@ public final class Download {
             while ((n = in.read(buf)) > 0) {
                 out.write(buf, 0, n);
                 done += n;
+                if (Thread.interrupted()) { // consumed: the exception reports it
+                    throw new java.io.InterruptedIOException("Download of " + url + " interrupted at " + mb(done)
+                            + "; the partial file " + part + " is kept: run again to continue");
+                }
                 long now = System.nanoTime();
                 if (now - last > 2_000_000_000L) {
                     System.out.println("  " + progress(done, total, (now - t0) / 1e9));

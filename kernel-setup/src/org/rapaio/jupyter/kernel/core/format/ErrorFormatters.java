@@ -32,8 +32,9 @@ public final class ErrorFormatters {
             return compileError(kernel, c);
         }
         if (e instanceof EvaluationInterruptedException) {
+            String note = io.transferlab.kernel.Interrupts.takeNote();
             return List.of(ANSI.start().bold().fgRed().text("Interrupted").render()
-                    + ": the cell was stopped (variables set before it are kept)");
+                    + ": the cell was stopped (variables set before it are kept)" + (note == null ? "" : "; " + note));
         }
         if (e instanceof EvaluationTimeoutException t) {
             List<String> out = new ArrayList<>(ANSI.errorTypeHeader("Timeout:"));
