@@ -133,6 +133,7 @@ public final class RichDisplay implements DisplayProvider {
             // a pending interrupt of the calling thread would make the socket's send fail: set it aside meanwhile
             boolean interrupted = Thread.interrupted();
             try {
+                org.rapaio.jupyter.kernel.core.java.io.JShellOutputStream.sendAllPending(); // text printed before first
                 if (id != null && "true".equals(m.get("update"))) {
                     kernel.updateDisplay(dd);
                 } else {
