@@ -123,8 +123,9 @@ class LayerMathsTest {
         m.freeze();                       // a new network is built on next use
         INDArray after = m.predict(x);
         assertEquals(0.0, before.sub(after).amaxNumber().doubleValue(), 0.0);
-        assertEquals(k, conv.getWeights().get(0));
-        assertEquals(b, conv.getWeights().get(1));
+        // through a DL4J network built after the freeze, and back in Keras's layout
+        assertEquals(k, Dl4jEngine.get().readWeights(m, conv).get(0));
+        assertEquals(b, Dl4jEngine.get().readWeights(m, conv).get(1));
         assertEquals(DataType.FLOAT, conv.getWeights().get(0).dataType());
     }
 

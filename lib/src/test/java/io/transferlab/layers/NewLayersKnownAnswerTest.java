@@ -127,7 +127,8 @@ class NewLayersKnownAnswerTest {
         assertClose("BatchNormalization scale=False", batchNormRef(x, null, b, mean, var, 1e-2), m.predict(x));
         // DL4J keeps a gamma of ones that Keras does not count
         assertEquals(m.countParams() + 5, Dl4jEngine.get().network(m).numParams());
-        assertEquals(3, bn.getWeights().size());
+        assertEquals(3, Dl4jEngine.get().readWeights(m, bn).size()); // DL4J's gamma is not read back
+        assertEquals(b, Dl4jEngine.get().readWeights(m, bn).get(0));
 
         Tensor in2 = Layers.Input(7);
         BatchNormalization flat = new BatchNormalization("bn_flat").center(false);
@@ -265,7 +266,7 @@ class NewLayersKnownAnswerTest {
                 assertClose("DepthwiseConv2D " + (same ? "same" : "valid") + " stride " + stride,
                         depthwiseRef(x, k, b, stride, stride, same, os), m.predict(x));
                 // and back out of the network in Keras's layout
-                assertEquals(k, dw.getWeights().get(0));
+                assertEquals(k, Dl4jEngine.get().readWeights(m, dw).get(0));
             }
         }
         Tensor in = Layers.Input(8, 8, 4);

@@ -8,6 +8,7 @@ import io.transferlab.optimizers.Optimizer;
 import io.transferlab.runtime.Backend;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.WeakHashMap;
@@ -98,6 +99,15 @@ public final class Dl4jEngine {
         if (inStep) {
             n.digest = model.weightsDigest();
         }
+    }
+
+    /**
+     * A layer's weights as the model's network holds them, converted back to Keras's layout (for checking that the
+     * two layouts round-trip); the network is built from the layers' weights first if needed.
+     */
+    public List<org.nd4j.linalg.api.ndarray.INDArray> readWeights(Functional model, io.transferlab.layers.Layer layer) {
+        ComputationGraph graph = network(model);
+        return Dl4jLowering.fromParams(layer, graph.getLayer(layer.name()).paramTable());
     }
 
     /** The model compiled for inference on DL4J (any input shape the network takes). */
