@@ -15,8 +15,43 @@ public final class Applications {
     }
 
     /** keras.applications.VGG16. */
-    public static Vgg16 vgg16() {
-        return new Vgg16();
+    public static Vgg vgg16() {
+        return Vgg.vgg16();
+    }
+
+    /** keras.applications.ResNet50 (v1: caffe preprocessing). */
+    public static ResNet resNet50() {
+        return ResNet.resNet50();
+    }
+
+    /** keras.applications.ResNet101. */
+    public static ResNet resNet101() {
+        return ResNet.resNet101();
+    }
+
+    /** keras.applications.ResNet152. */
+    public static ResNet resNet152() {
+        return ResNet.resNet152();
+    }
+
+    /** keras.applications.ResNet50V2 (pre-activation; "tf" preprocessing). */
+    public static ResNet resNet50V2() {
+        return ResNet.resNet50V2();
+    }
+
+    /** keras.applications.ResNet101V2. */
+    public static ResNet resNet101V2() {
+        return ResNet.resNet101V2();
+    }
+
+    /** keras.applications.ResNet152V2. */
+    public static ResNet resNet152V2() {
+        return ResNet.resNet152V2();
+    }
+
+    /** Keras's VGG19: VGG16 with four convolutions in blocks 3 to 5 (143,667,240 params with top, 20,024,384 without). */
+    public static Vgg vgg19() {
+        return Vgg.vgg19();
     }
 
     /** keras.applications.InceptionV3. */

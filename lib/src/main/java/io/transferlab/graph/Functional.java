@@ -55,11 +55,65 @@ public class Functional extends Layer {
         this.input = newInput;
         this.output = newOutput;
         this.graphNodes = found;
-        Set<Layer> unique = new LinkedHashSet<>();
-        for (Node n : found) {
-            unique.add(n.layer());
+        this.layers = kerasOrder(newOutput, found);
+    }
+
+    /**
+     * The layers in the order Keras's model.layers lists them: by depth from the output, deepest (the input) first;
+     * layers at the same depth in the order a depth-first walk from the output, inputs in order, first reaches them.
+     * For a chain that is the order of the calls; for branches (a residual block, an Inception module) it is
+     * Keras's, so that layers[i] and freezing by index mean what they mean in Keras.
+     */
+    private static List<Layer> kerasOrder(Tensor out, List<Node> nodes) {
+        Set<Node> inGraph = new HashSet<>(nodes);
+        Map<Layer, Integer> firstSeen = new HashMap<>();
+        List<Node> postOrder = new ArrayList<>();
+        walk(out.node(), inGraph, new HashSet<>(), firstSeen, postOrder);
+        Map<Node, Integer> nodeDepth = new HashMap<>();
+        Map<Layer, Integer> layerDepth = new HashMap<>();
+        for (int i = postOrder.size() - 1; i >= 0; i--) {
+            Node n = postOrder.get(i);
+            int depth = Math.max(nodeDepth.getOrDefault(n, 0), layerDepth.getOrDefault(n.layer(), 0));
+            layerDepth.put(n.layer(), depth);
+            nodeDepth.put(n, depth);
+            for (Tensor t : n.inputs()) {
+                nodeDepth.merge(t.node(), depth + 1, Math::max);
+            }
         }
-        this.layers = List.copyOf(unique);
+        List<Layer> ordered = new ArrayList<>(layerDepth.keySet());
+        ordered.sort(Comparator.comparingInt((Layer l) -> -layerDepth.get(l)).thenComparingInt(firstSeen::get));
+        return List.copyOf(ordered);
+    }
+
+    /** Keras's depth-first walk from the output: a layer's index when first reached, nodes in post-order. */
+    private static void walk(Node n, Set<Node> inGraph, Set<Node> done, Map<Layer, Integer> firstSeen, List<Node> postOrder) {
+        Deque<Object[]> stack = new ArrayDeque<>(); // iterative: deep networks (ResNet152) would overflow recursion
+        stack.push(new Object[]{n, 0});
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Node node = (Node) top[0];
+            int next = (Integer) top[1];
+            if (next == 0) {
+                if (done.contains(node)) {
+                    stack.pop();
+                    continue;
+                }
+                firstSeen.putIfAbsent(node.layer(), firstSeen.size());
+            }
+            List<Tensor> inputs = inGraph.contains(node) ? node.inputs() : List.of();
+            if (next < inputs.size()) {
+                top[1] = next + 1;
+                Node child = inputs.get(next).node();
+                if (!done.contains(child)) {
+                    stack.push(new Object[]{child, 0});
+                }
+            } else {
+                stack.pop();
+                if (done.add(node)) {
+                    postOrder.add(node);
+                }
+            }
+        }
     }
 
     private static List<Node> collectNodes(Tensor in, Tensor out) {

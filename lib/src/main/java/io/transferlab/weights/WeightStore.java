@@ -35,11 +35,29 @@ public final class WeightStore {
         }
     }
 
-    private static final Map<String, WeightsFile> KNOWN = Map.of(
-            "vgg16", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"),
-            "vgg16_notop", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
-            "inception_v3", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"),
-            "inception_v3_notop", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63"));
+    /**
+     * Keras's published files and the MD5 hashes its applications check, as keras/applications/vgg16.py, vgg19.py,
+     * inception_v3.py and resnet.py (WEIGHTS_HASHES) give them.
+     */
+    private static final Map<String, WeightsFile> KNOWN = Map.ofEntries(
+            Map.entry("vgg16", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b")),
+            Map.entry("vgg16_notop", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc")),
+            Map.entry("vgg19", new WeightsFile("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels.h5", "cbe5617147190e668d6c5d5026f83318")),
+            Map.entry("vgg19_notop", new WeightsFile("vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6")),
+            Map.entry("inception_v3", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564")),
+            Map.entry("inception_v3_notop", new WeightsFile("inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63")),
+            Map.entry("resnet50", new WeightsFile("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels.h5", "2cb95161c43110f7111970584f804107")),
+            Map.entry("resnet50_notop", new WeightsFile("resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626")),
+            Map.entry("resnet101", new WeightsFile("resnet", "resnet101_weights_tf_dim_ordering_tf_kernels.h5", "f1aeb4b969a6efcfb50fad2f0c20cfc5")),
+            Map.entry("resnet101_notop", new WeightsFile("resnet", "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5", "88cf7a10940856eca736dc7b7e228a21")),
+            Map.entry("resnet152", new WeightsFile("resnet", "resnet152_weights_tf_dim_ordering_tf_kernels.h5", "100835be76be38e30d865e96f2aaae62")),
+            Map.entry("resnet152_notop", new WeightsFile("resnet", "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5", "ee4c566cf9a93f14d82f913c2dc6dd0c")),
+            Map.entry("resnet50v2", new WeightsFile("resnet", "resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", "3ef43a0b657b3be2300d5770ece849e0")),
+            Map.entry("resnet50v2_notop", new WeightsFile("resnet", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "fac2f116257151a9d068a22e544a4917")),
+            Map.entry("resnet101v2", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971")),
+            Map.entry("resnet101v2_notop", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "c0ed64b8031c3730f411d2eb4eea35b5")),
+            Map.entry("resnet152v2", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9")),
+            Map.entry("resnet152v2_notop", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")));
 
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
@@ -54,7 +72,7 @@ public final class WeightStore {
     public static WeightsFile file(String model, boolean includeTop) {
         WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
         if (f == null) {
-            throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, "
+            throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), "
                     + "inception_v3, and MobileNet / MobileNetV2 through their builders");
         }
         return f;

@@ -326,13 +326,25 @@ final class InferencePlan implements Forward, AutoCloseable {
         result = ops.get(j).output;
     }
 
-    /** A ZeroPadding2D before a convolution becomes that convolution's padding. */
+    /**
+     * A ZeroPadding2D before a convolution becomes that convolution's padding; elsewhere (before a pooling, say) it
+     * runs as a 1x1 depthwise convolution with weights 1 and the padding, which copies the values into the padded
+     * frame of zeros.
+     */
     private static Value lowerZeroPadding(InferencePlan plan, int i, Op op, List<Value> args) {
         Integer j = plan.nextCall();
-        if (!paddingFeedsConv(plan.ops, j)) {
-            throw new UnsupportedOperationException("layer '" + op.layer.name() + "' (ZeroPadding2D) not before a convolution");
-        }
         int[] p = ((ZeroPadding2D) op.layer).padding();
+        if (!paddingFeedsConv(plan.ops, j)) {
+            long[] d = args.get(0).dims();
+            ConvParts identity = new ConvParts();
+            identity.outChannels = d[1];
+            identity.kernel = new float[(int) d[1]];
+            java.util.Arrays.fill(identity.kernel, 1f);
+            identity.bias = new float[(int) d[1]];
+            plan.count++; // a step of its own (the loop counts only lowerings that are not pass-through)
+            return plan.convolution(new Window(1, 1, 1, 1, io.transferlab.layers.Padding.VALID), true, identity,
+                    args.get(0), new long[]{p[0], p[1], p[2], p[3]}, null, plan.usesOfResult());
+        }
         long[] before = plan.extraPad.getOrDefault(j, new long[4]);
         plan.extraPad.put(j, new long[]{before[0] + p[0], before[1] + p[1], before[2] + p[2], before[3] + p[3]});
         return args.get(0);
