@@ -29,6 +29,8 @@ public final class DatasetDownloads {
             "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip";
     public static final String FLOWERS_URL =
             "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz";
+    /** TensorFlow Datasets' published SHA-256 of flower_photos.tgz (228,813,984 bytes). */
+    public static final String FLOWERS_SHA256 = "4c54ace7911aaffe13a365c34f650e71dd5bf1be0a58b464e5a7183e3e595d9c";
     public static final String CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
     public static final String CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
     public static final List<String> CIFAR10_CLASSES = List.of("airplane", "automobile", "bird", "cat", "deer", "dog",
@@ -131,7 +133,8 @@ public final class DatasetDownloads {
             System.out.println("flower_photos is ready at " + dest);
             return dest;
         }
-        Path tgz = archive(url, downloads, null);
+        // the published checksum for the published file; another address (a mirror, a test server) pins its first download
+        Path tgz = archive(url, downloads, url.equals(FLOWERS_URL) ? Download.Checksum.sha256(FLOWERS_SHA256) : null);
         buildFolder(dest, tmp -> {
             Path unpack = tmp.resolve(".unpack");
             Archives.untarGz(tgz, unpack);

@@ -91,7 +91,8 @@ public final class WeightStore {
             throw new IllegalArgumentException("Keras publishes MobileNet weights for input sizes 128, 160, 192, 224; got " + rows);
         }
         String name = "mobilenet_" + a + "_" + rows + "_tf" + (includeTop ? "" : "_no_top") + ".h5";
-        return new WeightsFile("mobilenet_v1", name, MOBILENET_MD5.get(name));
+        // Keras's mobilenet.py: BASE_WEIGHT_PATH ends in keras-applications/mobilenet/ (not mobilenet_v1/)
+        return new WeightsFile("mobilenet", name, MOBILENET_MD5.get(name));
     }
 
     /** Keras's MobileNetV2 file for alpha and rows (96, 128, 160, 192, 224). */
@@ -102,6 +103,10 @@ public final class WeightStore {
         }
         if (List.of(96, 128, 160, 192, 224).stream().noneMatch(r -> r == rows)) {
             throw new IllegalArgumentException("Keras publishes MobileNetV2 weights for input sizes 96, 128, 160, 192, 224; got " + rows);
+        }
+        if (alpha > 1.0 + 1e-9 && rows != 224) {
+            throw new IllegalArgumentException("Keras publishes MobileNetV2 weights for alpha " + alpha + " only at 224x224 "
+                    + "(got " + rows + "): use inputShape(224, 224, 3), or alpha 0.35, 0.5, 0.75 or 1.0 at " + rows);
         }
         String name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows + (includeTop ? "" : "_no_top") + ".h5";
         return new WeightsFile("mobilenet_v2", name, null);

@@ -1,0 +1,66 @@
+package io.transferlab.weights;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The published weight files, line by line against Keras's application sources: keras/applications/vgg16.py and
+ * vgg19.py (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP and the file_hash arguments), inception_v3.py, resnet.py
+ * (BASE_WEIGHTS_PATH + model_name + "_weights_tf_dim_ordering_tf_kernels[_notop].h5", WEIGHTS_HASHES),
+ * mobilenet.py (BASE_WEIGHT_PATH ending in keras-applications/mobilenet/, "mobilenet_%s_%d_tf[_no_top].h5") and
+ * mobilenet_v2.py (".../mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows).
+ */
+class WeightsTableTest {
+    private static final String BASE = "https://storage.googleapis.com/tensorflow/keras-applications/";
+
+    /** model, include_top, folder, file, MD5 as Keras's sources give them. */
+    private static final List<String[]> KERAS = List.of(
+            new String[]{"vgg16", "true", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b"},
+            new String[]{"vgg16", "false", "vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"},
+            new String[]{"vgg19", "true", "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels.h5", "cbe5617147190e668d6c5d5026f83318"},
+            new String[]{"vgg19", "false", "vgg19", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "253f8cb515780f3b799900260a226db6"},
+            new String[]{"inception_v3", "true", "inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"},
+            new String[]{"inception_v3", "false", "inception_v3", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63"},
+            new String[]{"resnet50", "true", "resnet", "resnet50_weights_tf_dim_ordering_tf_kernels.h5", "2cb95161c43110f7111970584f804107"},
+            new String[]{"resnet50", "false", "resnet", "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", "4d473c1dd8becc155b73f8504c6f6626"},
+            new String[]{"resnet101", "true", "resnet", "resnet101_weights_tf_dim_ordering_tf_kernels.h5", "f1aeb4b969a6efcfb50fad2f0c20cfc5"},
+            new String[]{"resnet101", "false", "resnet", "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5", "88cf7a10940856eca736dc7b7e228a21"},
+            new String[]{"resnet152", "true", "resnet", "resnet152_weights_tf_dim_ordering_tf_kernels.h5", "100835be76be38e30d865e96f2aaae62"},
+            new String[]{"resnet152", "false", "resnet", "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5", "ee4c566cf9a93f14d82f913c2dc6dd0c"},
+            new String[]{"resnet50v2", "true", "resnet", "resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", "3ef43a0b657b3be2300d5770ece849e0"},
+            new String[]{"resnet50v2", "false", "resnet", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "fac2f116257151a9d068a22e544a4917"},
+            new String[]{"resnet101v2", "true", "resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971"},
+            new String[]{"resnet101v2", "false", "resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "c0ed64b8031c3730f411d2eb4eea35b5"},
+            new String[]{"resnet152v2", "true", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9"},
+            new String[]{"resnet152v2", "false", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33"});
+
+    @Test
+    void everyFileAndHashIsKeras() {
+        for (String[] k : KERAS) {
+            WeightStore.WeightsFile f = WeightStore.file(k[0], Boolean.parseBoolean(k[1]));
+            String what = k[0] + (k[1].equals("true") ? " with top" : " without top");
+            assertEquals(k[3], f.fileName(), what);
+            assertEquals(k[4], f.md5(), what);
+            assertEquals(BASE + k[2] + "/" + k[3], f.url(), what);
+        }
+    }
+
+    @Test
+    void mobileNetFilesAreWhereKerasPutsThem() {
+        // v1 lives under mobilenet/, not mobilenet_v1/ (the 32 v1 addresses were wrong before)
+        assertEquals(BASE + "mobilenet/mobilenet_2_5_224_tf_no_top.h5", WeightStore.mobileNet(0.25, 224, false).url());
+        assertEquals(BASE + "mobilenet/mobilenet_1_0_128_tf.h5", WeightStore.mobileNet(1.0, 128, true).url());
+        assertEquals(BASE + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5",
+                WeightStore.mobileNetV2(0.35, 96, false).url());
+        assertEquals(BASE + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224.h5",
+                WeightStore.mobileNetV2(1.4, 224, true).url());
+        // alpha 1.3 and 1.4 are published only at 224: refused before any download, saying so
+        var e = assertThrows(IllegalArgumentException.class, () -> WeightStore.mobileNetV2(1.3, 192, false));
+        assertTrue(e.getMessage().contains("only at 224"), e.getMessage());
+    }
+}
