@@ -1,7 +1,6 @@
 package io.transferlab.engine.dl4j;
 
 import io.transferlab.engine.api.Forward;
-import io.transferlab.engine.api.TrainStep;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
