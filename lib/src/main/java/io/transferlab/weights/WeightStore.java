@@ -1,6 +1,7 @@
 package io.transferlab.weights;
 
 import io.transferlab.download.Download;
+import io.transferlab.download.VerifiedFiles;
 import io.transferlab.runtime.Mode;
 
 import java.io.IOException;
@@ -63,7 +64,11 @@ public final class WeightStore {
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
             "mobilenet_2_5_224_tf_no_top.h5", "f313cee49f5d33dfb06f2b255c4adb64");
 
-    /** Models that got weights from a file through {@link #loadPublished} or {@link #load}, with what was loaded. */
+    /**
+     * Files already checked against their published hash, remembered by path, size and modification time (in the
+     * cache folder), so a 500 MB file is hashed once and a truncated or replaced one is still caught before use.
+     */
+    private static final VerifiedFiles VERIFIED = new VerifiedFiles(cacheDir().resolve("verified.tsv"));
 
     private WeightStore() {
     }
@@ -176,7 +181,7 @@ public final class WeightStore {
         Path local = find(f);
         try {
             if (local != null) {
-                if (f.md5() != null && !Download.verified(local, Download.Checksum.md5(f.md5()))) {
+                if (f.md5() != null && !VERIFIED.verified(local, Download.Checksum.md5(f.md5()))) {
                     throw new WeightsFileException(local + " does not have the MD5 Keras publishes for " + f.fileName()
                             + " (" + f.md5() + "): it is truncated or another file. Delete it; it will be downloaded again.");
                 }
