@@ -29,6 +29,16 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
         return 224;
     }
 
+    /** The input size of the network's ImageNet classifier (224 for most; 299 for InceptionV3 and Xception). */
+    public final int defaultInputSize() {
+        return defaultSize();
+    }
+
+    /** The network's Keras name (vgg16, resnet50, inception_v3, ...). */
+    public final String name() {
+        return kerasName();
+    }
+
     /**
      * The smallest input size inputShape(...) accepts at once (Keras's min_size); 1 leaves the check to build(),
      * which then names the smallest size that works.

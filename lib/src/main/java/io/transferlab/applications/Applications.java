@@ -69,6 +69,44 @@ public final class Applications {
         return new MobileNetV2();
     }
 
+    /**
+     * The builders by Keras's function name ("VGG16", "ResNet50", "MobileNetV2", ...), in the order of Keras's
+     * applications table; {@link #names()} lists them and {@link #byName} gives a fresh builder.
+     */
+    private static final java.util.Map<String, java.util.function.Supplier<ApplicationBuilder<?>>> REGISTRY = registry();
+
+    private static java.util.Map<String, java.util.function.Supplier<ApplicationBuilder<?>>> registry() {
+        java.util.Map<String, java.util.function.Supplier<ApplicationBuilder<?>>> r = new java.util.LinkedHashMap<>();
+        r.put("VGG16", Applications::vgg16);
+        r.put("VGG19", Applications::vgg19);
+        r.put("ResNet50", Applications::resNet50);
+        r.put("ResNet50V2", Applications::resNet50V2);
+        r.put("ResNet101", Applications::resNet101);
+        r.put("ResNet101V2", Applications::resNet101V2);
+        r.put("ResNet152", Applications::resNet152);
+        r.put("ResNet152V2", Applications::resNet152V2);
+        r.put("InceptionV3", Applications::inceptionV3);
+        r.put("MobileNet", Applications::mobileNet);
+        r.put("MobileNetV2", Applications::mobileNetV2);
+        return java.util.Collections.unmodifiableMap(r);
+    }
+
+    /** Keras's names of every network this library builds, in the order of Keras's applications table. */
+    public static java.util.List<String> names() {
+        return java.util.List.copyOf(REGISTRY.keySet());
+    }
+
+    /** A fresh builder for a network named as Keras names its function ("ResNet50"; case and "_" are ignored). */
+    public static ApplicationBuilder<?> byName(String name) {
+        String key = name == null ? "" : name.replace("_", "").toLowerCase(java.util.Locale.ROOT);
+        for (var e : REGISTRY.entrySet()) {
+            if (e.getKey().toLowerCase(java.util.Locale.ROOT).equals(key)) {
+                return e.getValue().get();
+            }
+        }
+        throw new IllegalArgumentException("No application named '" + name + "'; known: " + String.join(", ", REGISTRY.keySet()));
+    }
+
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */
     static Shape imageShape(String network, long height, long width, long channels, int minSize) {
         if (channels <= 0) {

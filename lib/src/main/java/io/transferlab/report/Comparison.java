@@ -58,16 +58,7 @@ public final class Comparison implements io.transferlab.runtime.Display.Html {
     /** The strategies as an HTML table (a notebook shows a Comparison at the end of a cell this way). */
     @Override
     public String toHtml() {
-        Table t = table();
-        java.util.List<java.util.List<String>> rows = new java.util.ArrayList<>();
-        for (int r = 0; r < t.rowCount(); r++) {
-            java.util.List<String> row = new java.util.ArrayList<>();
-            for (String c : t.columnNames()) {
-                row.add(t.getString(r, c));
-            }
-            rows.add(row);
-        }
-        return io.transferlab.runtime.Display.table(t.columnNames(), rows);
+        return Tables.html(table());
     }
 
     public BufferedImage plot() {

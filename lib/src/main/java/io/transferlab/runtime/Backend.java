@@ -101,4 +101,20 @@ public final class Backend {
                 env.getProperty("backend", "?"), Nd4j.getEnvironment().maxThreads(),
                 oneDnnActive() ? "on" : "off");
     }
+
+    /** The CPU's model name and the cores this JVM sees ("Intel(R) Xeon(R) ..., 2 cores"), for figures people compare. */
+    public static String cpuName() {
+        String model = "unknown CPU";
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    model = line.substring(line.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            model = System.getProperty("os.arch", "unknown CPU");
+        }
+        return model + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+    }
 }

@@ -1,0 +1,55 @@
+package io.transferlab.report;
+
+import io.transferlab.applications.Applications;
+import io.transferlab.models.Model;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The "choosing a base network" table: its depth column counts what Keras's applications table counts. */
+class BaseNetworksTest {
+    /** The Depth column of the table on keras.io/api/applications (networks with their ImageNet top). */
+    private static final Map<String, Integer> KERAS_DEPTH = Map.ofEntries(
+            Map.entry("VGG16", 16), Map.entry("VGG19", 19), Map.entry("ResNet50", 107), Map.entry("ResNet50V2", 103),
+            Map.entry("ResNet101", 209), Map.entry("ResNet101V2", 205), Map.entry("ResNet152", 311),
+            Map.entry("ResNet152V2", 307), Map.entry("InceptionV3", 189), Map.entry("MobileNet", 55),
+            Map.entry("MobileNetV2", 105), Map.entry("Xception", 81), Map.entry("DenseNet121", 242),
+            Map.entry("DenseNet169", 338), Map.entry("DenseNet201", 402));
+
+    @Test
+    void depthIsKerassCountOfLayersWithWeights() {
+        List<String> checked = new ArrayList<>();
+        for (String name : Applications.names()) {
+            Integer want = KERAS_DEPTH.get(name);
+            if (want != null) {
+                Model m = Applications.byName(name).build();
+                assertEquals(want.intValue(), BaseNetworks.depth(m), name + ": layers with weights");
+                checked.add(name);
+            }
+        }
+        assertTrue(checked.size() >= 11, "checked " + checked);
+    }
+
+    @Test
+    void measuresAndTabulates() {
+        List<String> lines = new ArrayList<>();
+        BaseNetworks b = BaseNetworks.measure(List.of("MobileNet"), 1, 1, lines::add);
+        BaseNetworks.Row r = b.rows().get(0);
+        assertEquals(224, r.inputSize());
+        assertEquals(4_253_864, r.params());
+        assertEquals(4_253_864 * 4 / 1e6, r.weightsMb(), 1e-9);
+        assertEquals("(None, 7, 7, 1024)", r.features().replace("null", "None"));
+        assertTrue(r.msPerImage() > 0);
+        assertEquals(1, lines.size());
+        assertTrue(b.toHtml().contains("4,253,864"), b.toHtml());
+        assertTrue(b.plot().getWidth() > 0);
+        assertThrows(IllegalArgumentException.class, () -> Applications.byName("ResNet18"));
+        assertEquals("resnet50", Applications.byName("resnet_50").name());
+    }
+}
