@@ -80,6 +80,7 @@ public final class BaseNetworks implements Display.Html {
             b.rows.add(row);
             progress.accept(String.format("%-14s %,13d params  %6.1f ms/image", name, row.params(), median));
         }
+        progress.accept(b.rows.size() + " networks measured on " + b.cpu);
         return b;
     }
 

@@ -46,7 +46,8 @@ class BaseNetworksTest {
         assertEquals(4_253_864 * 4 / 1e6, r.weightsMb(), 1e-9);
         assertEquals("(None, 7, 7, 1024)", r.features().replace("null", "None"));
         assertTrue(r.msPerImage() > 0);
-        assertEquals(1, lines.size());
+        assertEquals(2, lines.size());
+        assertTrue(lines.get(1).startsWith("1 networks measured on "), lines.get(1));
         assertTrue(b.toHtml().contains("4,253,864"), b.toHtml());
         assertTrue(b.plot().getWidth() > 0);
         assertThrows(IllegalArgumentException.class, () -> Applications.byName("ResNet18"));
