@@ -88,6 +88,14 @@ public final class Applications {
         r.put("InceptionV3", Applications::inceptionV3);
         r.put("MobileNet", Applications::mobileNet);
         r.put("MobileNetV2", Applications::mobileNetV2);
+        r.put("EfficientNetB0", Applications::efficientNetB0);
+        r.put("EfficientNetB1", Applications::efficientNetB1);
+        r.put("EfficientNetB2", Applications::efficientNetB2);
+        r.put("EfficientNetB3", Applications::efficientNetB3);
+        r.put("EfficientNetB4", Applications::efficientNetB4);
+        r.put("EfficientNetB5", Applications::efficientNetB5);
+        r.put("EfficientNetB6", Applications::efficientNetB6);
+        r.put("EfficientNetB7", Applications::efficientNetB7);
         return java.util.Collections.unmodifiableMap(r);
     }
 
@@ -105,6 +113,46 @@ public final class Applications {
             }
         }
         throw new IllegalArgumentException("No application named '" + name + "'; known: " + String.join(", ", REGISTRY.keySet()));
+    }
+
+    /** keras.applications.EfficientNetB0 (224x224; the model takes raw 0-255 pixels: its own Rescaling and Normalization). */
+    public static EfficientNet efficientNetB0() {
+        return EfficientNet.b0();
+    }
+
+    /** keras.applications.EfficientNetB1 (240x240). */
+    public static EfficientNet efficientNetB1() {
+        return EfficientNet.b1();
+    }
+
+    /** keras.applications.EfficientNetB2 (260x260). */
+    public static EfficientNet efficientNetB2() {
+        return EfficientNet.b2();
+    }
+
+    /** keras.applications.EfficientNetB3 (300x300). */
+    public static EfficientNet efficientNetB3() {
+        return EfficientNet.b3();
+    }
+
+    /** keras.applications.EfficientNetB4 (380x380). */
+    public static EfficientNet efficientNetB4() {
+        return EfficientNet.b4();
+    }
+
+    /** keras.applications.EfficientNetB5 (456x456). */
+    public static EfficientNet efficientNetB5() {
+        return EfficientNet.b5();
+    }
+
+    /** keras.applications.EfficientNetB6 (528x528). */
+    public static EfficientNet efficientNetB6() {
+        return EfficientNet.b6();
+    }
+
+    /** keras.applications.EfficientNetB7 (600x600). */
+    public static EfficientNet efficientNetB7() {
+        return EfficientNet.b7();
     }
 
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */

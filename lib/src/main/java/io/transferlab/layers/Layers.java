@@ -179,6 +179,20 @@ public final class Layers {
         return new Add(null).on(inputs);
     }
 
+    /** Keras's Multiply(); call it on two or more tensors with {@code .on(a, b)} (axes of size 1 broadcast). */
+    public static Multiply Multiply() {
+        return new Multiply(null);
+    }
+
+    public static Multiply Multiply(String name) {
+        return new Multiply(name);
+    }
+
+    /** Keras's layers.multiply([a, b, ...]). */
+    public static Tensor multiply(Tensor... inputs) {
+        return new Multiply(null).on(inputs);
+    }
+
     /** Keras's Reshape(target_shape): the new shape of each example, batch excluded; one -1 may be inferred. */
     public static Reshape Reshape(long... targetShape) {
         return new Reshape(targetShape, null);

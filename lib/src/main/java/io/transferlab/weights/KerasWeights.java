@@ -409,6 +409,19 @@ public final class KerasWeights {
             for (int j = 0; j < dd.length; j++) {
                 values[j] = (float) dd[j];
             }
+        } else if (flat instanceof long[] ll) {
+            // integer counters, such as the int64 count of TF 2.3's Normalization in the EfficientNet files
+            values = new float[ll.length];
+            for (int j = 0; j < ll.length; j++) {
+                values[j] = ll[j];
+            }
+        } else if (flat instanceof int[] ii) {
+            values = new float[ii.length];
+            for (int j = 0; j < ii.length; j++) {
+                values[j] = ii[j];
+            }
+        } else if (flat instanceof Number n) {
+            values = new float[]{n.floatValue()};
         } else {
             throw new WeightsFileException("Keras weights file '" + file + "': weight '" + m.weightNames.get(i)
                     + "' of layer '" + m.fileLayer + "' holds " + flat.getClass().getSimpleName()

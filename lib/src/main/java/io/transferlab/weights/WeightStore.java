@@ -27,12 +27,29 @@ import java.util.stream.Collectors;
 public final class WeightStore {
     private static final String KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/";
 
-    /** A published weights file: its folder under the Keras address, its name and its MD5 (null when unpublished). */
+    /** Where Keras's newer applications (EfficientNet) keep their files: BASE_WEIGHTS_PATH, without "tensorflow/". */
+    private static final String STORAGE_URL = "https://storage.googleapis.com/";
+
+    /**
+     * A published weights file: its folder under the Keras address, its name and its hash (null when unpublished).
+     * The hash is MD5 (32 hex digits) or SHA-256 (64), told apart by length as Keras's get_file does (file_hash with
+     * hash_algorithm "auto"); the field keeps its old name.
+     */
     public record WeightsFile(String folder, String fileName, String md5) {
         public String url() {
             String base = System.getenv("TL_WEIGHTS_URL");
-            String root = base == null || base.isBlank() ? KERAS_URL : (base.endsWith("/") ? base : base + "/");
+            // the folder "keras-applications" is Keras's BASE_WEIGHTS_PATH of efficientnet.py, at the storage root
+            String root = base == null || base.isBlank() ? (folder.equals("keras-applications") ? STORAGE_URL : KERAS_URL)
+                    : (base.endsWith("/") ? base : base + "/");
             return root + folder + "/" + fileName;
+        }
+
+        /** The checksum to verify, or null: SHA-256 for a 64-digit hash, MD5 otherwise (Keras's "auto"). */
+        public Download.Checksum checksum() {
+            if (md5 == null) {
+                return null;
+            }
+            return md5.length() == 64 ? Download.Checksum.sha256(md5) : Download.Checksum.md5(md5);
         }
     }
 
@@ -58,7 +75,24 @@ public final class WeightStore {
             Map.entry("resnet101v2", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971")),
             Map.entry("resnet101v2_notop", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "c0ed64b8031c3730f411d2eb4eea35b5")),
             Map.entry("resnet152v2", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9")),
-            Map.entry("resnet152v2_notop", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")));
+            Map.entry("resnet152v2_notop", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")),
+            // efficientnet.py: BASE_WEIGHTS_PATH + model_name + (".h5" | "_notop.h5"), WEIGHTS_HASHES (32 digits: MD5)
+            Map.entry("efficientnetb0", new WeightsFile("keras-applications", "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac")),
+            Map.entry("efficientnetb0_notop", new WeightsFile("keras-applications", "efficientnetb0_notop.h5", "50bc09e76180e00e4465e1a485ddc09d")),
+            Map.entry("efficientnetb1", new WeightsFile("keras-applications", "efficientnetb1.h5", "1d254153d4ab51201f1646940f018540")),
+            Map.entry("efficientnetb1_notop", new WeightsFile("keras-applications", "efficientnetb1_notop.h5", "74c4e6b3e1f6a1eea24c589628592432")),
+            Map.entry("efficientnetb2", new WeightsFile("keras-applications", "efficientnetb2.h5", "b15cce36ff4dcbd00b6dd88e7857a6ad")),
+            Map.entry("efficientnetb2_notop", new WeightsFile("keras-applications", "efficientnetb2_notop.h5", "111f8e2ac8aa800a7a99e3239f7bfb39")),
+            Map.entry("efficientnetb3", new WeightsFile("keras-applications", "efficientnetb3.h5", "ffd1fdc53d0ce67064dc6a9c7960ede0")),
+            Map.entry("efficientnetb3_notop", new WeightsFile("keras-applications", "efficientnetb3_notop.h5", "af6d107764bb5b1abb91932881670226")),
+            Map.entry("efficientnetb4", new WeightsFile("keras-applications", "efficientnetb4.h5", "18c95ad55216b8f92d7e70b3a046e2fc")),
+            Map.entry("efficientnetb4_notop", new WeightsFile("keras-applications", "efficientnetb4_notop.h5", "ebc24e6d6c33eaebbd558eafbeedf1ba")),
+            Map.entry("efficientnetb5", new WeightsFile("keras-applications", "efficientnetb5.h5", "ace28f2a6363774853a83a0b21b9421a")),
+            Map.entry("efficientnetb5_notop", new WeightsFile("keras-applications", "efficientnetb5_notop.h5", "38879255a25d3c92d5e44e04ae6cec6f")),
+            Map.entry("efficientnetb6", new WeightsFile("keras-applications", "efficientnetb6.h5", "165f6e37dce68623721b423839de8be5")),
+            Map.entry("efficientnetb6_notop", new WeightsFile("keras-applications", "efficientnetb6_notop.h5", "9ecce42647a20130c1f39a5d4cb75743")),
+            Map.entry("efficientnetb7", new WeightsFile("keras-applications", "efficientnetb7.h5", "8c03f828fec3ef71311cd463b6759d99")),
+            Map.entry("efficientnetb7_notop", new WeightsFile("keras-applications", "efficientnetb7_notop.h5", "cbcfe4450ddf6f3ad90b1b398090fe4a")));
 
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
@@ -78,7 +112,7 @@ public final class WeightStore {
         WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
         if (f == null) {
             throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), "
-                    + "inception_v3, and MobileNet / MobileNetV2 through their builders");
+                    + "inception_v3, efficientnetb0..b7, and MobileNet / MobileNetV2 through their builders");
         }
         return f;
     }
@@ -181,14 +215,14 @@ public final class WeightStore {
         Path local = find(f);
         try {
             if (local != null) {
-                if (f.md5() != null && !VERIFIED.verified(local, Download.Checksum.md5(f.md5()))) {
-                    throw new WeightsFileException(local + " does not have the MD5 Keras publishes for " + f.fileName()
-                            + " (" + f.md5() + "): it is truncated or another file. Delete it; it will be downloaded again.");
+                if (f.md5() != null && !VERIFIED.verified(local, f.checksum())) {
+                    throw new WeightsFileException(local + " does not have the " + f.checksum().algorithm()
+                            + " Keras publishes for " + f.fileName() + " (" + f.md5() + "): it is truncated or another "
+                            + "file. Delete it; it will be downloaded again.");
                 }
                 return local;
             }
-            return Download.fetch(f.url(), cacheDir().resolve(f.fileName()),
-                    f.md5() == null ? null : Download.Checksum.md5(f.md5()));
+            return Download.fetch(f.url(), cacheDir().resolve(f.fileName()), f.checksum());
         } catch (IOException e) {
             throw new UncheckedIOException("ImageNet weights " + f.fileName() + " are not on this machine and could not be "
                     + "downloaded: " + e.getMessage() + "\nPut the file in " + cacheDir() + " (or ~/.keras/models); it is at "

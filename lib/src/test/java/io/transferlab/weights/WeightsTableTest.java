@@ -39,6 +39,45 @@ class WeightsTableTest {
             new String[]{"resnet152v2", "true", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9"},
             new String[]{"resnet152v2", "false", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33"});
 
+    /**
+     * efficientnet.py: BASE_WEIGHTS_PATH "https://storage.googleapis.com/keras-applications/" + model_name + ".h5" or
+     * "_notop.h5", file_hash from WEIGHTS_HASHES. Those hashes have 32 hex digits, so Keras's get_file (hash_algorithm
+     * "auto": SHA-256 only for 64 digits) checks them as MD5, and so does the store.
+     */
+    private static final List<String[]> KERAS_EFFICIENTNET = List.of(
+            new String[]{"efficientnetb0", "true", "keras-applications", "efficientnetb0.h5", "902e53a9f72be733fc0bcb005b3ebbac"},
+            new String[]{"efficientnetb0", "false", "keras-applications", "efficientnetb0_notop.h5", "50bc09e76180e00e4465e1a485ddc09d"},
+            new String[]{"efficientnetb1", "true", "keras-applications", "efficientnetb1.h5", "1d254153d4ab51201f1646940f018540"},
+            new String[]{"efficientnetb1", "false", "keras-applications", "efficientnetb1_notop.h5", "74c4e6b3e1f6a1eea24c589628592432"},
+            new String[]{"efficientnetb2", "true", "keras-applications", "efficientnetb2.h5", "b15cce36ff4dcbd00b6dd88e7857a6ad"},
+            new String[]{"efficientnetb2", "false", "keras-applications", "efficientnetb2_notop.h5", "111f8e2ac8aa800a7a99e3239f7bfb39"},
+            new String[]{"efficientnetb3", "true", "keras-applications", "efficientnetb3.h5", "ffd1fdc53d0ce67064dc6a9c7960ede0"},
+            new String[]{"efficientnetb3", "false", "keras-applications", "efficientnetb3_notop.h5", "af6d107764bb5b1abb91932881670226"},
+            new String[]{"efficientnetb4", "true", "keras-applications", "efficientnetb4.h5", "18c95ad55216b8f92d7e70b3a046e2fc"},
+            new String[]{"efficientnetb4", "false", "keras-applications", "efficientnetb4_notop.h5", "ebc24e6d6c33eaebbd558eafbeedf1ba"},
+            new String[]{"efficientnetb5", "true", "keras-applications", "efficientnetb5.h5", "ace28f2a6363774853a83a0b21b9421a"},
+            new String[]{"efficientnetb5", "false", "keras-applications", "efficientnetb5_notop.h5", "38879255a25d3c92d5e44e04ae6cec6f"},
+            new String[]{"efficientnetb6", "true", "keras-applications", "efficientnetb6.h5", "165f6e37dce68623721b423839de8be5"},
+            new String[]{"efficientnetb6", "false", "keras-applications", "efficientnetb6_notop.h5", "9ecce42647a20130c1f39a5d4cb75743"},
+            new String[]{"efficientnetb7", "true", "keras-applications", "efficientnetb7.h5", "8c03f828fec3ef71311cd463b6759d99"},
+            new String[]{"efficientnetb7", "false", "keras-applications", "efficientnetb7_notop.h5", "cbcfe4450ddf6f3ad90b1b398090fe4a"});
+
+    @Test
+    void efficientNetFilesAndHashesAreKeras() {
+        for (String[] k : KERAS_EFFICIENTNET) {
+            WeightStore.WeightsFile f = WeightStore.file(k[0], Boolean.parseBoolean(k[1]));
+            String what = k[0] + (k[1].equals("true") ? " with top" : " without top");
+            assertEquals(k[3], f.fileName(), what);
+            assertEquals(k[4], f.md5(), what);
+            assertEquals("https://storage.googleapis.com/" + k[2] + "/" + k[3], f.url(), what);
+            assertEquals("MD5", f.checksum().algorithm(), what);
+        }
+        // a 64-digit hash is SHA-256, as in Keras's get_file
+        String sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assertEquals("SHA-256", new WeightStore.WeightsFile("x", "x.h5", sha).checksum().algorithm());
+        assertEquals(null, new WeightStore.WeightsFile("x", "x.h5", null).checksum());
+    }
+
     @Test
     void everyFileAndHashIsKeras() {
         for (String[] k : KERAS) {

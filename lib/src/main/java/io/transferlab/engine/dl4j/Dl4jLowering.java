@@ -15,6 +15,7 @@ import io.transferlab.layers.GlobalMaxPooling2D;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.MaxPooling2D;
+import io.transferlab.layers.Multiply;
 import io.transferlab.layers.Normalization;
 import io.transferlab.layers.Padding;
 import io.transferlab.layers.RandomAugmentation;
@@ -167,7 +168,9 @@ public final class Dl4jLowering {
         // Normalization's mean, variance and count are constants of the network: no DL4J parameters, and a change
         // of their values rebuilds the network (see bakedWeights)
         BAKED.add(Normalization.class);
-        lower(Dropout.class, (d, in) -> new DropoutLayer.Builder(1.0 - d.rate()).build()); // DL4J takes the keep probability
+        lower(Dropout.class, (d, in) -> d.noiseShape() == null
+                ? new DropoutLayer.Builder(1.0 - d.rate()).build() // DL4J takes the keep probability
+                : new DropoutLayer.Builder().dropOut(new NoiseShapeDropout(d.rate(), d.noiseShape())).build());
         lower(MaxPooling2D.class, (m, in) -> pooling(PoolingType.MAX, m.window()));
         lower(AveragePooling2D.class, (a, in) -> pooling(PoolingType.AVG, a.window()));
         // pools axes 1 and 2 of (batch, h, w, c)
@@ -186,6 +189,7 @@ public final class Dl4jLowering {
         });
         lower(Reshape.class, (r, in) -> new KerasReshapeVertex(r.computeOutputShape(in).dims()));
         lower(Add.class, (a, in) -> new ElementWiseVertex(ElementWiseVertex.Op.Add));
+        lower(Multiply.class, (m, in) -> new BroadcastMultiplyVertex());
         lower(Concatenate.class, (c, in) -> {
             MergeVertex merge = new MergeVertex();
             merge.setMergeAxis(in.get(0).rank()); // the last axis of (batch, ...)

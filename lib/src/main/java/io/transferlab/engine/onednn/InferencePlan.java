@@ -17,15 +17,18 @@ import io.transferlab.layers.GlobalMaxPooling2D;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.MaxPooling2D;
+import io.transferlab.layers.Multiply;
 import io.transferlab.layers.Node;
 import io.transferlab.layers.Normalization;
 import io.transferlab.layers.RandomAugmentation;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Rescaling;
+import io.transferlab.layers.Reshape;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.Window;
 import io.transferlab.layers.ZeroPadding2D;
 import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.binary;
 import org.bytedeco.dnnl.concat;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
@@ -55,6 +58,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_MULTIPLE_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_0;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.algorithm;
@@ -73,7 +78,8 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  *
  * <p>Supported layers: Conv2D, DepthwiseConv2D, BatchNormalization after a convolution, Activation, ReLU,
  * MaxPooling2D, AveragePooling2D, ZeroPadding2D before a convolution, GlobalAverage/MaxPooling2D, Concatenate,
- * Add, Flatten, Dense, Dropout, Rescaling, Normalization of images, the random augmentation layers, nested models
+ * Add, Multiply (with broadcast), Reshape (to a vector or an image), Flatten, Dense, Dropout, Rescaling,
+ * Normalization of images, the random augmentation layers, nested models
  * (the table {@code LOWERINGS}: one entry per layer type). Anything else makes
  * {@link #compile} throw an {@link UnsupportedOperationException} that names the layer; the caller then runs
  * the model on DL4J.
@@ -286,6 +292,10 @@ final class InferencePlan implements Forward, AutoCloseable {
         LOWERINGS.put(Rescaling.class, (plan, i, op, args) -> plan.eltwise(new Eltwise(algorithm.eltwise_linear,
                 (float) ((Rescaling) op.layer).scale(), (float) ((Rescaling) op.layer).offset()), args.get(0), plan.usesOfResult()));
         LOWERINGS.put(Normalization.class, InferencePlan::lowerNormalization);
+        LOWERINGS.put(Multiply.class, (plan, i, op, args) -> plan.multiply(args, plan.usesOfResult()));
+        Lowering reshape = InferencePlan::lowerReshape;
+        LOWERINGS.put(Reshape.class, reshape);
+        PASS_THROUGH.add(reshape);
     }
 
     /** The lowering of a layer's type (or of the nearest supertype that has one), or null. */
@@ -417,6 +427,40 @@ final class InferencePlan implements Forward, AutoCloseable {
         }
         return plan.convolution(new Window(1, 1, 1, 1, io.transferlab.layers.Padding.VALID), true, parts,
                 args.get(0), new long[4], null, plan.usesOfResult());
+    }
+
+    /**
+     * Reshape: the same values read in row-major, channels-last order, so the value is brought to a plain layout
+     * (nhwc for images, nc for vectors; a reorder only when it is not already) and its buffer read with the new dims.
+     * Only targets of rank 1 (a vector) and 3 (an image); others run on DL4J.
+     */
+    private static Value lowerReshape(InferencePlan plan, int i, Op op, List<Value> args) {
+        Value src = args.get(0);
+        long[] d = src.dims();
+        long[] target = op.output.shape().dims();
+        memory.desc want;
+        if (target.length == 3) {
+            want = new memory.desc(new long[]{d[0], target[2], target[0], target[1]}, memory.data_type.f32, memory.format_tag.nhwc);
+        } else if (target.length == 1) {
+            want = new memory.desc(new long[]{d[0], target[0]}, memory.data_type.f32, memory.format_tag.nc);
+        } else {
+            throw new UnsupportedOperationException("Reshape '" + op.layer.name() + "' to rank " + target.length);
+        }
+        memory.desc plain = d.length == 4 ? new memory.desc(d, memory.data_type.f32, memory.format_tag.nhwc)
+                : new memory.desc(d, memory.data_type.f32, memory.format_tag.nc);
+        plan.owned.add(want);
+        plan.owned.add(plain);
+        Value from = src;
+        // the model's input has no buffer of the plan's (its address is set per call): reading it needs a copy
+        if (!src.desc().equals(plain) || src.buffer().bytes < 0) {
+            from = plan.allocate(plain, plan.usesOfResult());
+            plan.add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), plain)),
+                    new IntMemoryMap().put(DNNL_ARG_FROM, src.mem()).put(DNNL_ARG_TO, from.mem()));
+            plan.count++; // a step of its own (the loop counts only lowerings that are not pass-through)
+        }
+        memory view = new memory(want, OneDnn.engine(), from.mem().get_data_handle());
+        plan.owned.add(view);
+        return new Value(view, from.buffer());
     }
 
     /** Dense as an inner product, its activation (or the activation layer that follows) fused; softmax after it. */
@@ -781,6 +825,59 @@ final class InferencePlan implements Forward, AutoCloseable {
         Value out = allocate(pd.dst_desc(), uses);
         add(new sum(pd), multipleSources(srcs, out));
         return out;
+    }
+
+    /**
+     * Multiply: oneDNN's binary_mul, one input at a time onto the largest; an input with axes of size 1 (the
+     * (batch, c, 1, 1) weights of squeeze-and-excitation) is broadcast by oneDNN, in a plain layout.
+     */
+    private Value multiply(List<Value> srcs, int uses) {
+        int full = 0;
+        for (int k = 1; k < srcs.size(); k++) {
+            if (elements(srcs.get(k).dims()) > elements(srcs.get(full).dims())) {
+                full = k;
+            }
+        }
+        Value acc = srcs.get(full);
+        int left = srcs.size() - 1;
+        for (int k = 0; k < srcs.size(); k++) {
+            if (k == full) {
+                continue;
+            }
+            Value other = srcs.get(k);
+            long[] d = other.dims();
+            if (d.length != acc.dims().length) {
+                throw new UnsupportedOperationException("Multiply of values of different ranks");
+            }
+            memory.desc want = java.util.Arrays.equals(d, acc.dims()) ? acc.desc()
+                    : new memory.desc(d, memory.data_type.f32, d.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc);
+            owned.add(want);
+            Value b = as(other, want);
+            var desc = new binary.desc(algorithm.binary_mul, acc.desc(), b.desc(), acc.desc());
+            owned.add(desc);
+            var pd = new binary.primitive_desc(desc, OneDnn.engine());
+            owned.add(pd);
+            left--;
+            Value out = allocate(pd.dst_desc(), left == 0 ? uses : 1);
+            add(new binary(pd), new IntMemoryMap().put(DNNL_ARG_SRC_0, acc.mem()).put(DNNL_ARG_SRC_1, b.mem())
+                    .put(DNNL_ARG_DST, out.mem()));
+            if (b != other) {
+                release(b.buffer());
+            }
+            if (acc != srcs.get(full)) {
+                release(acc.buffer());
+            }
+            acc = out;
+        }
+        return acc;
+    }
+
+    private static long elements(long[] dims) {
+        long n = 1;
+        for (long x : dims) {
+            n *= x;
+        }
+        return n;
     }
 
     /** The layouts of several values as the native array of descriptors that concat and sum take. */

@@ -172,14 +172,16 @@ class InferencePlanTest {
 
     @Test
     void unsupportedLayerFallsBackToDl4jAndSaysWhy() {
-        // Reshape has no lowering in the plan: the model runs on DL4J, with the same result, and says which layer
+        // a Reshape to a sequence (rank 2) has no lowering in the plan (to a vector or an image it has): the model
+        // runs on DL4J, with the same result, and says which layer
         Sequential m = Sequential.withInput(8, 8, 3)
+                .add(Layers.Reshape(new long[]{64, 3}, "sequence"))
                 .add(Layers.Reshape(new long[]{192}, "flat"))
                 .add(Layers.Dense(4, "relu", "fc"));
         INDArray x = images(2, 8, 8, 9);
         assertEquals(0, relativeError(Dl4jEngine.get().network(m).outputSingle(false, x), Inference.predict(m, x)), 0);
         String path = Inference.describe(m);
-        assertTrue(path.startsWith("DL4J") && path.contains("'flat'"), path);
+        assertTrue(path.startsWith("DL4J") && path.contains("'sequence'"), path);
     }
 
     @Test
