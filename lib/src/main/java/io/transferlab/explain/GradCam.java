@@ -30,9 +30,11 @@ import java.util.List;
  * }</pre>
  *
  * <p><b>The layer</b>: by default the last layer (in the running graph, nested models searched) whose output is
- * 4-D, (batch, height, width, channels): the feature map just before the global pooling or flatten that leads to the
- * classifier. For VGG16 that is {@code block5_pool}; the Grad-CAM paper used the last convolution's output
- * ({@code block5_conv3}, twice the resolution), which {@link #layer(String)} selects.
+ * 4-D, (batch, height, width, channels), and larger than 1x1: the feature map just before the global pooling or
+ * flatten that leads to the classifier (1x1 maps after the pooling, as in MobileNet's top, describe no place in the
+ * image). For VGG16 that is {@code block5_pool}, for ResNet50 {@code conv5_block3_out}, for MobileNet
+ * {@code conv_pw_13_relu}; the Grad-CAM paper used VGG16's last convolution ({@code block5_conv3}, twice the
+ * resolution), which {@link #layer(String)} selects.
  *
  * <p><b>The score</b>: as in Keras's Grad-CAM example, which sets the last layer's activation to None, the score of
  * class k is its logit: when the model ends in a Dense (or Activation) layer with a softmax or sigmoid, the gradient
@@ -99,13 +101,25 @@ public final class GradCam {
                 && l.outputShape().rank() == 3;
     }
 
+    /**
+     * The last feature map larger than 1x1 (sizes unknown until run count as larger): the 1x1 maps after a global
+     * pooling (MobileNet's reshape_1, dropout and conv_preds) describe no place in the image.
+     */
     private static String lastFeatureMap(Functional model) {
-        List<String> maps = featureMapLayers(model);
-        if (maps.isEmpty()) {
-            throw new IllegalArgumentException("Model '" + model.name() + "' has no layer with a 4-D output "
-                    + "(batch, height, width, channels): Grad-CAM needs a convolutional feature map");
+        String last = null;
+        for (Functional.Leaf leaf : model.leaves()) {
+            Layer l = leaf.layer();
+            if (isFeatureMap(l) && !(l.outputShape().get(0) == 1 && l.outputShape().get(1) == 1)) {
+                last = l.name();
+            }
         }
-        return maps.get(maps.size() - 1);
+        if (last == null) {
+            throw new IllegalArgumentException("Model '" + model.name() + "' has no layer with a 4-D output "
+                    + "(batch, height, width, channels) larger than 1x1: Grad-CAM needs a convolutional feature map"
+                    + (featureMapLayers(model).isEmpty() ? "" : " (1x1 ones: " + String.join(", ", featureMapLayers(model))
+                    + "; choose one with layer(name))"));
+        }
+        return last;
     }
 
     private static String check(Functional model, String name) {

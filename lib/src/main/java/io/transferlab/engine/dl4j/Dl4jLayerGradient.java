@@ -4,6 +4,7 @@ import io.transferlab.engine.api.LayerGradient;
 import io.transferlab.graph.Functional;
 import io.transferlab.layers.Activation;
 import io.transferlab.layers.Dense;
+import io.transferlab.layers.Dropout;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.Node;
@@ -35,10 +36,10 @@ import java.util.Set;
  * The gradient of the model's output with respect to a layer's output, on a DL4J network built for it: DL4J's
  * backpropagation with an external error at the output (the weights of the score, see {@link LayerGradient}).
  *
- * <p>The network is the model's, with three differences. The layer and everything that does not depend on its
+ * <p>The network is the model's, with four differences. The layer and everything that does not depend on its
  * output run as DL4J's frozen layers, so backpropagation stops at the layer (nothing before it is computed); the
  * layers after it pass gradients to their inputs; and, when asked, the final Dense (or Activation) layer leaves its
- * activation out so that the output is the logits. DL4J's workspaces are off in this network, so that the gradient
+ * activation out so that the output is the logits; Dropout layers (the identity at inference) are left out. DL4J's workspaces are off in this network, so that the gradient
  * it leaves at the layer's vertex can be read after the backward pass. Everything runs in inference mode (moving
  * batch-norm statistics, no dropout). The network is built in the input's precision (float, or double for checks)
  * and rebuilt or refreshed when the model's structure or weights change.
@@ -243,7 +244,8 @@ public final class Dl4jLayerGradient implements LayerGradient {
                 vertexOf.put(node.output(), inputs[0]);
                 continue;
             }
-            Object part = Dl4jLowering.part(layer, shapes);
+            // dropout is the identity at inference, but DL4J's dropout layer cannot backpropagate without a mask
+            Object part = layer instanceof Dropout ? null : Dl4jLowering.part(layer, shapes);
             if (part == null) {
                 if (node == target) {
                     throw new IllegalArgumentException("Layer '" + name + "' (" + layer.typeName() + ") passes its "
