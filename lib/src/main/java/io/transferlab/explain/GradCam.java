@@ -206,10 +206,8 @@ public final class GradCam {
         INDArray weights;
         LayerGradient.Result r;
         if (chosen == null) {
-            // the top class needs the outputs first: one pass with zero weights gives them (its gradient is unused)
-            INDArray zero = Nd4j.zeros(DataType.DOUBLE, n, units);
-            INDArray outs = g.compute(in, zero).outputs();
-            chosen = topClasses(outs);
+            chosen = topClasses(g.outputs(in)); // a forward pass first, for the top classes
+
         }
         weights = Nd4j.zeros(DataType.DOUBLE, n, units);
         for (int i = 0; i < n; i++) {

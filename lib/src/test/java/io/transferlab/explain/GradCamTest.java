@@ -279,6 +279,10 @@ class GradCamTest {
         assertEquals(p, one.probabilities()[0], 1e-6);
         assertEquals(1 - p, zero.probabilities()[0], 1e-6);
         assertEquals(-one.scores()[0], zero.scores()[0], 1e-12);
+        // new weights reach the gradient network (it is refreshed by the model's weights digest)
+        INDArray doubled = wd.mul(2);
+        m.getLayer("predictions").setWeights(List.of(doubled, m.getLayer("predictions").getWeights().get(1)));
+        assertEquals(2 * wd.getDouble(3, 0) / 35, cam.explain(x, 1).channelWeights().getDouble(1, 3), 1e-12);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cam.explain(x, 2));
         assertTrue(e.getMessage().contains("classes 0 and 1"), e.getMessage());
     }

@@ -32,6 +32,9 @@ public interface LayerGradient {
      */
     Result compute(INDArray x, INDArray outputWeights);
 
+    /** The outputs that {@link #compute} differentiates (logits where the output activation is left out), forward pass only. */
+    INDArray outputs(INDArray x);
+
     /** The layer whose output is differentiated against. */
     String layerName();
 

@@ -113,6 +113,17 @@ public final class Dl4jLayerGradient implements LayerGradient {
     }
 
     @Override
+    public synchronized INDArray outputs(INDArray x) {
+        DataType dt = x.dataType() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
+        Built b = ready(dt);
+        try {
+            return b.graph.outputSingle(false, x.castTo(dt)).dup();
+        } finally {
+            b.graph.clearVertices();
+        }
+    }
+
+    @Override
     public String describe() {
         String score = built != null ? built.scoreDescription : scoreDescription(outputNode(model));
         return "DL4J: gradient of " + score + " with respect to the output of layer '" + layerName + "'";
