@@ -2,6 +2,7 @@
 // This is the one place that lists the library's imports; when a class moves, change it here.
 import io.transferlab.applications.*;
 import io.transferlab.data.*;
+import io.transferlab.explain.*;
 import io.transferlab.inference.*;
 import io.transferlab.layers.*;
 import io.transferlab.models.*;

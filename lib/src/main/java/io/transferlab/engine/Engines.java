@@ -1,6 +1,7 @@
 package io.transferlab.engine;
 
 import io.transferlab.engine.api.Forward;
+import io.transferlab.engine.api.LayerGradient;
 import io.transferlab.engine.api.TrainStep;
 import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.engine.dl4j.Dl4jTrainStep;
@@ -72,5 +73,16 @@ public final class Engines {
             System.out.println("Training path: " + step.describe() + (why == null ? "" : " (" + why + ")"));
         }
         return step;
+    }
+
+    /**
+     * The model compiled to differentiate its output with respect to a layer's output (Grad-CAM and other saliency
+     * methods). Only the DL4J engine can do this; it runs in inference mode and leaves the weights alone.
+     *
+     * @param withoutOutputActivation differentiate the final Dense (or Activation) layer's output before its
+     *                                activation: the logits of a softmax or sigmoid classifier
+     */
+    public static LayerGradient layerGradient(Functional model, String layerName, boolean withoutOutputActivation) {
+        return Dl4jEngine.get().layerGradient(model, layerName, withoutOutputActivation);
     }
 }

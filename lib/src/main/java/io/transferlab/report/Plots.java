@@ -10,6 +10,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -215,5 +216,164 @@ public final class Plots {
         g.setStroke(new BasicStroke(1));
         g.dispose();
         return out;
+    }
+
+    // ---- Grad-CAM ----
+
+    /** Matplotlib's "jet" colour map as (position, value) breakpoints for red, green and blue. */
+    private static final double[][][] JET = {
+            {{0, 0}, {0.35, 0}, {0.66, 1}, {0.89, 1}, {1, 0.5}},
+            {{0, 0}, {0.125, 0}, {0.375, 1}, {0.64, 1}, {0.91, 0}, {1, 0}},
+            {{0, 0.5}, {0.11, 1}, {0.34, 1}, {0.65, 0}, {1, 0}}};
+    /** How much of the colour map shows over the image (Keras's Grad-CAM example uses 0.4). */
+    private static final double OVERLAY_ALPHA = 0.4;
+
+    /** Matplotlib's "jet" colour of v in [0, 1] (dark blue, blue, cyan, yellow, red, dark red). */
+    public static Color jet(double v) {
+        double x = Math.max(0, Math.min(1, v));
+        int[] rgb = new int[3];
+        for (int c = 0; c < 3; c++) {
+            double[][] seg = JET[c];
+            double y = seg[seg.length - 1][1];
+            for (int k = 1; k < seg.length; k++) {
+                if (x <= seg[k][0]) {
+                    double t = (x - seg[k - 1][0]) / (seg[k][0] - seg[k - 1][0]);
+                    y = seg[k - 1][1] + t * (seg[k][1] - seg[k - 1][1]);
+                    break;
+                }
+            }
+            rgb[c] = (int) Math.round(255 * y);
+        }
+        return new Color(rgb[0], rgb[1], rgb[2]);
+    }
+
+    /**
+     * A heatmap (H, W) resized to height x width by bilinear interpolation, pixel centres aligned (output pixel y
+     * samples the map at (y + 0.5) * H / height - 0.5, clamped at the edges).
+     */
+    public static double[][] upsample(INDArray heatmap, int height, int width) {
+        INDArray m = heatmap.rank() == 3 && heatmap.size(0) == 1 ? heatmap.slice(0) : heatmap;
+        if (m.rank() != 2) {
+            throw new IllegalArgumentException("A heatmap is (height, width), got " + java.util.Arrays.toString(heatmap.shape()));
+        }
+        int h = (int) m.size(0), w = (int) m.size(1);
+        double[][] src = new double[h][w];
+        for (int i = 0; i < h; i++) {
+            for (int j = 0; j < w; j++) {
+                src[i][j] = m.getDouble(i, j);
+            }
+        }
+        double[][] out = new double[height][width];
+        for (int y = 0; y < height; y++) {
+            double sy = Math.max(0, Math.min(h - 1, (y + 0.5) * h / height - 0.5));
+            int y0 = (int) Math.floor(sy), y1 = Math.min(h - 1, y0 + 1);
+            double fy = sy - y0;
+            for (int x = 0; x < width; x++) {
+                double sx = Math.max(0, Math.min(w - 1, (x + 0.5) * w / width - 0.5));
+                int x0 = (int) Math.floor(sx), x1 = Math.min(w - 1, x0 + 1);
+                double fx = sx - x0;
+                out[y][x] = (1 - fy) * ((1 - fx) * src[y0][x0] + fx * src[y0][x1])
+                        + fy * ((1 - fx) * src[y1][x0] + fx * src[y1][x1]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Grad-CAM's picture: the heatmap (H, W), divided by its maximum, upsampled onto the image (bilinear) and
+     * coloured with the jet colour map, laid over the image at 40% (as in Keras's Grad-CAM example). Shows inline in
+     * a notebook.
+     */
+    public static BufferedImage gradCam(BufferedImage image, INDArray heatmap) {
+        int w = image.getWidth(), h = image.getHeight();
+        double[][] up = upsample(heatmap, h, w);
+        double max = 0;
+        for (double[] row : up) {
+            for (double v : row) {
+                max = Math.max(max, v);
+            }
+        }
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                Color c = jet(max > 0 ? up[y][x] / max : 0);
+                int p = image.getRGB(x, y);
+                int r = blend((p >> 16) & 0xff, c.getRed());
+                int g = blend((p >> 8) & 0xff, c.getGreen());
+                int b = blend(p & 0xff, c.getBlue());
+                out.setRGB(x, y, (r << 16) | (g << 8) | b);
+            }
+        }
+        return out;
+    }
+
+    private static int blend(int image, int colour) {
+        return (int) Math.round((1 - OVERLAY_ALPHA) * image + OVERLAY_ALPHA * colour);
+    }
+
+    /**
+     * Grad-CAM's picture over an image given as an array (H, W, 3) or (1, H, W, 3) of RGB values, stretched from
+     * their minimum..maximum to 0..255 (pass the image as loaded, before preprocessing, to see its true colours).
+     */
+    public static BufferedImage gradCam(INDArray image, INDArray heatmap) {
+        return gradCam(toImage(image), heatmap);
+    }
+
+    /** An RGB array (H, W, 3) or (1, H, W, 3) as an image, its values stretched from min..max to 0..255. */
+    public static BufferedImage toImage(INDArray rgb) {
+        INDArray a = rgb.rank() == 4 && rgb.size(0) == 1 ? rgb.slice(0) : rgb;
+        if (a.rank() != 3 || a.size(2) != 3) {
+            throw new IllegalArgumentException("An RGB image is (height, width, 3), got " + java.util.Arrays.toString(rgb.shape()));
+        }
+        double min = a.minNumber().doubleValue(), max = a.maxNumber().doubleValue();
+        double scale = max > min ? 255.0 / (max - min) : 0;
+        int h = (int) a.size(0), w = (int) a.size(1);
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int p = 0;
+                for (int c = 0; c < 3; c++) {
+                    p = (p << 8) | (int) Math.round((a.getDouble(y, x, c) - min) * scale);
+                }
+                out.setRGB(x, y, p);
+            }
+        }
+        return out;
+    }
+
+    /** Grad-CAM pictures of several images in a grid, a title under each (up to two lines, split by a newline). */
+    public static BufferedImage gradCamGrid(List<BufferedImage> images, List<INDArray> heatmaps, List<String> titles,
+                                            int columns) {
+        if (images.size() != heatmaps.size()) {
+            throw new IllegalArgumentException(images.size() + " images but " + heatmaps.size() + " heatmaps");
+        }
+        List<BufferedImage> overlays = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            overlays.add(gradCam(images.get(i), heatmaps.get(i)));
+        }
+        return imageGrid(overlays, titles, columns, 180);
+    }
+
+    /**
+     * A Grad-CAM result on its images in a grid, each titled with the true class (when {@code trueClasses} is not
+     * null), the class the heatmap is for and the model's probability of it: "true: cat", "predicted: dog (0.87)"
+     * ("class: " instead of "predicted: " when the heatmaps were asked for given classes).
+     * For misclassified images, explain them with their predicted classes (the default) and pass their true ones.
+     */
+    public static BufferedImage gradCamGrid(List<BufferedImage> images, io.transferlab.explain.GradCam.Result result,
+                                            List<String> classNames, int[] trueClasses) {
+        int[] cls = result.classes();
+        double[] p = result.probabilities();
+        List<INDArray> maps = new ArrayList<>();
+        List<String> titles = new ArrayList<>();
+        for (int i = 0; i < result.size(); i++) {
+            maps.add(result.heatmap(i));
+            String name = cls[i] < classNames.size() ? classNames.get(cls[i]) : String.valueOf(cls[i]);
+            String explained = String.format("%s (%.2f)", name, p[i]);
+            String label = result.topClasses() ? "predicted: " : "class: ";
+            titles.add(trueClasses == null ? label + explained
+                    : "true: " + classNames.get(trueClasses[i]) + "\n" + label + explained);
+        }
+        return gradCamGrid(images, maps, titles, 6);
     }
 }

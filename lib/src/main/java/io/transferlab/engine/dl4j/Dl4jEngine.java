@@ -128,4 +128,13 @@ public final class Dl4jEngine {
     public Dl4jTrainStep trainStep(Functional model, Optimizer optimizer, Loss loss) {
         return new Dl4jTrainStep(this, model, Objects.requireNonNull(optimizer), Objects.requireNonNull(loss));
     }
+
+    /**
+     * The model compiled to differentiate its output with respect to the named layer's output (nested models
+     * searched too); with {@code withoutOutputActivation}, the final Dense or Activation layer's activation is left out.
+     */
+    public io.transferlab.engine.api.LayerGradient layerGradient(Functional model, String layerName,
+                                                                 boolean withoutOutputActivation) {
+        return new Dl4jLayerGradient(model, layerName, withoutOutputActivation);
+    }
 }
