@@ -69,6 +69,11 @@ public final class Applications {
         return new MobileNetV2();
     }
 
+    /** keras.applications.Xception (299x299 by default, at least 71x71; "tf" preprocessing). */
+    public static Xception xception() {
+        return new Xception();
+    }
+
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */
     static Shape imageShape(String network, long height, long width, long channels, int minSize) {
         if (channels <= 0) {

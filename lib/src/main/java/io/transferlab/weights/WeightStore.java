@@ -57,7 +57,9 @@ public final class WeightStore {
             Map.entry("resnet101v2", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971")),
             Map.entry("resnet101v2_notop", new WeightsFile("resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "c0ed64b8031c3730f411d2eb4eea35b5")),
             Map.entry("resnet152v2", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9")),
-            Map.entry("resnet152v2_notop", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")));
+            Map.entry("resnet152v2_notop", new WeightsFile("resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33")),
+            Map.entry("xception", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6")),
+            Map.entry("xception_notop", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")));
 
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
@@ -73,7 +75,7 @@ public final class WeightStore {
         WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
         if (f == null) {
             throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), "
-                    + "inception_v3, and MobileNet / MobileNetV2 through their builders");
+                    + "inception_v3, xception, and MobileNet / MobileNetV2 through their builders");
         }
         return f;
     }
