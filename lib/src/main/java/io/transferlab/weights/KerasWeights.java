@@ -37,6 +37,10 @@ import java.util.stream.Collectors;
  * model lacks are ignored (a file with the top loads into a model without it). Nothing is changed unless all
  * layers fit. Errors name the file and the first layer and weight that do not fit.
  *
+ * <p>A Keras 1 file whose layers carry Keras 1's automatic names (convolution2d_1, batchnormalization_4, such as
+ * the published Xception files), loaded into a model whose names it lacks, is paired by layer order instead, as
+ * Keras loads it; see {@link Keras1} for what is checked.
+ *
  * <pre>{@code
  * var base = Applications.mobileNet().alpha(0.25).includeTop(false).build();
  * base.loadWeights(Path.of("mobilenet_2_5_224_tf_no_top.h5"));
