@@ -88,6 +88,7 @@ public final class Applications {
         r.put("InceptionV3", Applications::inceptionV3);
         r.put("MobileNet", Applications::mobileNet);
         r.put("MobileNetV2", Applications::mobileNetV2);
+        r.put("Xception", Applications::xception);
         r.put("EfficientNetB0", Applications::efficientNetB0);
         r.put("EfficientNetB1", Applications::efficientNetB1);
         r.put("EfficientNetB2", Applications::efficientNetB2);
@@ -153,6 +154,11 @@ public final class Applications {
     /** keras.applications.EfficientNetB7 (600x600). */
     public static EfficientNet efficientNetB7() {
         return EfficientNet.b7();
+    }
+
+    /** keras.applications.Xception (299x299 by default, at least 71x71; "tf" preprocessing). */
+    public static Xception xception() {
+        return new Xception();
     }
 
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */

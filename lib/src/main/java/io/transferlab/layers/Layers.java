@@ -124,6 +124,15 @@ public final class Layers {
         return new DepthwiseConv2D(kernelSize, kernelSize, name);
     }
 
+    /** Keras's SeparableConv2D(filters, kernel_size=(k, k)): padding "valid", depth_multiplier 1, with bias. */
+    public static SeparableConv2D SeparableConv2D(int filters, int kernelSize) {
+        return new SeparableConv2D(filters, kernelSize, kernelSize, null);
+    }
+
+    public static SeparableConv2D SeparableConv2D(int filters, int kernelSize, String name) {
+        return new SeparableConv2D(filters, kernelSize, kernelSize, name);
+    }
+
     /** Keras's GlobalAveragePooling2D(): (h, w, c) becomes (c). */
     public static GlobalAveragePooling2D GlobalAveragePooling2D() {
         return new GlobalAveragePooling2D(null);

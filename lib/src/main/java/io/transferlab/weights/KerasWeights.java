@@ -37,6 +37,10 @@ import java.util.stream.Collectors;
  * model lacks are ignored (a file with the top loads into a model without it). Nothing is changed unless all
  * layers fit. Errors name the file and the first layer and weight that do not fit.
  *
+ * <p>A Keras 1 file whose layers carry Keras 1's automatic names (convolution2d_1, batchnormalization_4, such as
+ * the published Xception files), loaded into a model whose names it lacks, is paired by layer order instead, as
+ * Keras loads it; see {@link Keras1} for what is checked.
+ *
  * <pre>{@code
  * var base = Applications.mobileNet().alpha(0.25).includeTop(false).build();
  * base.loadWeights(Path.of("mobilenet_2_5_224_tf_no_top.h5"));
@@ -62,20 +66,25 @@ public final class KerasWeights {
      * What a load did: the model layers that received weights (in the model's order), the number of values read,
      * and the file's layers with weights that the model does not have (such as the top of a full network).
      */
-    public record Loaded(Path file, List<String> layers, long values, List<String> unusedFileLayers) {
+    public record Loaded(Path file, List<String> layers, long values, List<String> unusedFileLayers, boolean byOrder) {
+        public Loaded(Path file, List<String> layers, long values, List<String> unusedFileLayers) {
+            this(file, layers, values, unusedFileLayers, false);
+        }
+
         @Override
         public String toString() {
-            return String.format("Loaded %,d weights into %d layers from %s%s", values, layers.size(), file.getFileName(),
+            return String.format("Loaded %,d weights into %d layers from %s%s%s", values, layers.size(), file.getFileName(),
+                    byOrder ? " by layer order (a Keras 1 file with automatic layer names; every shape checked)" : "",
                     unusedFileLayers.isEmpty() ? "" : " (file layers not in the model: " + unusedFileLayers + ")");
         }
     }
 
     /** One layer group of the file: its name and its weights, as (name in the file, dataset). */
-    private record FileLayer(String name, List<String> weightNames, List<Dataset> datasets) {
+    record FileLayer(String name, List<String> weightNames, List<Dataset> datasets) {
     }
 
     /** The weights the file holds for one model layer. */
-    private record Match(Layer layer, String fileLayer, List<String> weightNames, List<Dataset> datasets) {
+    record Match(Layer layer, String fileLayer, List<String> weightNames, List<Dataset> datasets) {
     }
 
     /**
@@ -89,7 +98,8 @@ public final class KerasWeights {
         checkReadable(file);
         try (HdfFile h5 = new HdfFile(file)) {
             Map<String, FileLayer> fileLayers = readLayers(file, h5);
-            List<Match> matches = match(file, model, fileLayers);
+            boolean byOrder = Keras1.applies(h5, model, fileLayers);
+            List<Match> matches = byOrder ? Keras1.pairByOrder(file, model, fileLayers) : match(file, model, fileLayers);
             long values = 0;
             List<List<INDArray>> arrays = new ArrayList<>();
             for (Match m : matches) {
@@ -106,7 +116,7 @@ public final class KerasWeights {
             List<String> used = matches.stream().map(Match::fileLayer).toList();
             List<String> unused = fileLayers.values().stream()
                     .filter(f -> !f.datasets.isEmpty() && !used.contains(f.name)).map(FileLayer::name).toList();
-            return new Loaded(file, matches.stream().map(m -> m.layer.name()).toList(), values, unused);
+            return new Loaded(file, matches.stream().map(m -> m.layer.name()).toList(), values, unused, byOrder);
         } catch (WeightsFileException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -226,7 +236,7 @@ public final class KerasWeights {
     }
 
     /** A string-array attribute, also when Keras split a long one into name0, name1, ... */
-    private static List<String> strings(Node node, String attribute) {
+    static List<String> strings(Node node, String attribute) {
         Map<String, Attribute> attrs = node.getAttributes();
         if (attrs.containsKey(attribute)) {
             return toStrings(attrs.get(attribute).getData());
@@ -261,7 +271,7 @@ public final class KerasWeights {
     // ---- matching layers ----
 
     /** Every layer with weights of the model, nested models expanded, in order. */
-    private static List<Layer> weightedLeaves(Functional model) {
+    static List<Layer> weightedLeaves(Functional model) {
         List<Layer> out = new ArrayList<>();
         for (Layer l : model.layers()) {
             if (l instanceof Functional inner) {
@@ -444,7 +454,7 @@ public final class KerasWeights {
                 : names.stream().limit(5).collect(Collectors.joining(", ")) + ", ... (" + names.size() + " in all)";
     }
 
-    private static String tuple(long[] shape) {
+    static String tuple(long[] shape) {
         return Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", ", "(", shape.length == 1 ? ",)" : ")"));
     }
 

@@ -92,7 +92,10 @@ public final class WeightStore {
             Map.entry("efficientnetb6", new WeightsFile("keras-applications", "efficientnetb6.h5", "165f6e37dce68623721b423839de8be5")),
             Map.entry("efficientnetb6_notop", new WeightsFile("keras-applications", "efficientnetb6_notop.h5", "9ecce42647a20130c1f39a5d4cb75743")),
             Map.entry("efficientnetb7", new WeightsFile("keras-applications", "efficientnetb7.h5", "8c03f828fec3ef71311cd463b6759d99")),
-            Map.entry("efficientnetb7_notop", new WeightsFile("keras-applications", "efficientnetb7_notop.h5", "cbcfe4450ddf6f3ad90b1b398090fe4a")));
+            Map.entry("efficientnetb7_notop", new WeightsFile("keras-applications", "efficientnetb7_notop.h5", "cbcfe4450ddf6f3ad90b1b398090fe4a")),
+            // xception.py: TF_WEIGHTS_PATH / TF_WEIGHTS_PATH_NO_TOP and the hashes passed to get_file
+            Map.entry("xception", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6")),
+            Map.entry("xception_notop", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")));
 
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
@@ -112,7 +115,7 @@ public final class WeightStore {
         WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
         if (f == null) {
             throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), "
-                    + "inception_v3, efficientnetb0..b7, and MobileNet / MobileNetV2 through their builders");
+                    + "inception_v3, xception, efficientnetb0..b7, and MobileNet / MobileNetV2 through their builders");
         }
         return f;
     }

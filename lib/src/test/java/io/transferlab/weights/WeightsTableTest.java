@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * vgg19.py (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP and the file_hash arguments), inception_v3.py, resnet.py
  * (BASE_WEIGHTS_PATH + model_name + "_weights_tf_dim_ordering_tf_kernels[_notop].h5", WEIGHTS_HASHES),
  * mobilenet.py (BASE_WEIGHT_PATH ending in keras-applications/mobilenet/, "mobilenet_%s_%d_tf[_no_top].h5") and
- * mobilenet_v2.py (".../mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows).
+ * mobilenet_v2.py (".../mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows) and
+ * xception.py (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP under keras-applications/xception/, file_hash as passed to get_file).
  */
 class WeightsTableTest {
     private static final String BASE = "https://storage.googleapis.com/tensorflow/keras-applications/";
@@ -37,7 +38,9 @@ class WeightsTableTest {
             new String[]{"resnet101v2", "true", "resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5", "6343647c601c52e1368623803854d971"},
             new String[]{"resnet101v2", "false", "resnet", "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "c0ed64b8031c3730f411d2eb4eea35b5"},
             new String[]{"resnet152v2", "true", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9"},
-            new String[]{"resnet152v2", "false", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33"});
+            new String[]{"resnet152v2", "false", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33"},
+            new String[]{"xception", "true", "xception", "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6"},
+            new String[]{"xception", "false", "xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"});
 
     /**
      * efficientnet.py: BASE_WEIGHTS_PATH "https://storage.googleapis.com/keras-applications/" + model_name + ".h5" or

@@ -22,6 +22,7 @@ import io.transferlab.layers.RandomAugmentation;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Rescaling;
 import io.transferlab.layers.Reshape;
+import io.transferlab.layers.SeparableConv2D;
 import io.transferlab.layers.Shape;
 import io.transferlab.layers.Window;
 import io.transferlab.layers.ZeroPadding2D;
@@ -37,6 +38,7 @@ import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
@@ -129,6 +131,36 @@ public final class Dl4jLowering {
                     INDArray kernel = p.get("W").dup('c');
                     return c.hasBias() ? List.of(kernel, p.get("b").reshape(n).dup()) : List.of(kernel);
                 });
+        lower(SeparableConv2D.class, (c, in) -> {
+            Window w = c.window();
+            return ContiguousSeparableConvolution.of(new SeparableConvolution2D.Builder(w.kernelH(), w.kernelW())
+                    .stride(w.strideH(), w.strideW())
+                    .nIn(in.get(0).get(2)).nOut(c.filters())
+                    .depthMultiplier(c.depthMultiplier())
+                    .convolutionMode(mode(w.padding()))
+                    .dataFormat(CNN2DFormat.NHWC)
+                    .activation(Dl4jActivations.of(c.activation()))
+                    .hasBias(c.hasBias())
+                    .weightInit(WeightInit.XAVIER_UNIFORM));
+        });
+        // Keras depthwise (kh, kw, in, m) is DL4J's W (m, in, kh, kw); pointwise (1, 1, in*m, out) is pW (out, in*m, 1, 1)
+        weights(SeparableConv2D.class, (c, k) -> {
+            Map<String, INDArray> p = new HashMap<>();
+            p.put("W", k.get(0).permute(3, 2, 0, 1).dup('c'));
+            p.put("pW", k.get(1).permute(3, 2, 0, 1).dup('c'));
+            if (c.hasBias()) {
+                p.put("b", k.get(2).reshape(1, c.filters()));
+            }
+            return p;
+        }, (c, p) -> {
+            List<INDArray> w = new ArrayList<>();
+            w.add(p.get("W").permute(2, 3, 1, 0).dup('c'));
+            w.add(p.get("pW").permute(2, 3, 1, 0).dup('c'));
+            if (c.hasBias()) {
+                w.add(p.get("b").reshape(c.filters()).dup());
+            }
+            return w;
+        });
         lower(BatchNormalization.class, (b, in) -> {
             Shape s = in.get(0);
             return KerasBatchNormalization.create(s.get(-1), b.epsilon(), b.momentum(), b.scale(), b.center(), s.rank() == 3);

@@ -24,6 +24,7 @@ import io.transferlab.layers.RandomAugmentation;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Rescaling;
 import io.transferlab.layers.Reshape;
+import io.transferlab.layers.SeparableConv2D;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.Window;
 import io.transferlab.layers.ZeroPadding2D;
@@ -76,7 +77,7 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * layer (relu, relu6, sigmoid, ...) and a ZeroPadding2D before a convolution are fused into it; buffers are
  * reused as soon as the values in them are no longer needed.
  *
- * <p>Supported layers: Conv2D, DepthwiseConv2D, BatchNormalization after a convolution, Activation, ReLU,
+ * <p>Supported layers: Conv2D, DepthwiseConv2D, SeparableConv2D, BatchNormalization after a convolution, Activation, ReLU,
  * MaxPooling2D, AveragePooling2D, ZeroPadding2D before a convolution, GlobalAverage/MaxPooling2D, Concatenate,
  * Add, Multiply (with broadcast), Reshape (to a vector or an image), Flatten, Dense, Dropout, Rescaling,
  * Normalization of images, the random augmentation layers, nested models
@@ -296,6 +297,7 @@ final class InferencePlan implements Forward, AutoCloseable {
         Lowering reshape = InferencePlan::lowerReshape;
         LOWERINGS.put(Reshape.class, reshape);
         PASS_THROUGH.add(reshape);
+        LOWERINGS.put(SeparableConv2D.class, InferencePlan::lowerSeparableConvolution);
     }
 
     /** The lowering of a layer's type (or of the nearest supertype that has one), or null. */
@@ -381,6 +383,43 @@ final class InferencePlan implements Forward, AutoCloseable {
         Window w = depthwise ? ((DepthwiseConv2D) layer).window() : ((Conv2D) layer).window();
         return plan.convolution(w, depthwise, parts, args.get(0), plan.extraPad.getOrDefault(i, new long[4]), post,
                 plan.usesOfResult());
+    }
+
+    /**
+     * SeparableConv2D as two convolutions: the depthwise one (the layer's window, no bias) into a temporary value,
+     * then a 1x1 convolution with the pointwise kernel and the bias, into which a following BatchNormalization is
+     * folded and the activation fused, as for Conv2D.
+     */
+    private static Value lowerSeparableConvolution(InferencePlan plan, int i, Op op, List<Value> args) {
+        SeparableConv2D layer = (SeparableConv2D) op.layer;
+        List<INDArray> w = layer.getWeights();
+        long[] ds = w.get(0).shape(); // (kh, kw, in, multiplier)
+        ConvParts depthwise = new ConvParts();
+        depthwise.kernel = w.get(0).dup('c').data().asFloat();
+        depthwise.outChannels = ds[2] * ds[3];
+        depthwise.bias = new float[(int) depthwise.outChannels];
+        Value mid = plan.convolution(layer.window(), true, depthwise, args.get(0),
+                plan.extraPad.getOrDefault(i, new long[4]), null, 1);
+        ConvParts pointwise = new ConvParts();
+        pointwise.kernel = w.get(1).dup('c').data().asFloat(); // (1, 1, in*multiplier, filters): Conv2D's layout
+        pointwise.outChannels = layer.filters();
+        pointwise.bias = layer.hasBias() ? w.get(2).dup('c').data().asFloat() : new float[layer.filters()];
+        Eltwise post = activationOf(layer.activation(), layer);
+        Integer j = plan.nextCall();
+        if (post == null && j != null && plan.ops.get(j).layer instanceof BatchNormalization bn) {
+            foldBatchNorm(pointwise, bn);
+            plan.fuseNext(j);
+            j = plan.nextCall();
+        }
+        if (post == null && j != null && fusable(plan.ops.get(j).layer)) {
+            post = activationOf(plan.ops.get(j).layer);
+            plan.fuseNext(j);
+        }
+        Value out = plan.convolution(new Window(1, 1, 1, 1, io.transferlab.layers.Padding.VALID), false, pointwise, mid,
+                new long[4], post, plan.usesOfResult());
+        plan.release(mid.buffer());
+        plan.count++; // two primitives
+        return out;
     }
 
     /**
@@ -515,7 +554,8 @@ final class InferencePlan implements Forward, AutoCloseable {
     }
 
     private static boolean paddingFeedsConv(List<Op> ops, Integer j) {
-        return j != null && (ops.get(j).layer instanceof Conv2D || ops.get(j).layer instanceof DepthwiseConv2D);
+        return j != null && (ops.get(j).layer instanceof Conv2D || ops.get(j).layer instanceof DepthwiseConv2D
+                || ops.get(j).layer instanceof SeparableConv2D);
     }
 
     /** The index of the only op that consumes t, or null (none, several, or t is the model's output). */
