@@ -3,6 +3,7 @@ package io.transferlab.applications;
 import io.transferlab.engine.onednn.OneDnnEngine;
 import io.transferlab.models.Model;
 import io.transferlab.weights.KerasWeights;
+import io.transferlab.weights.WeightsFileException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,6 +42,10 @@ class DenseNetOracleTest {
             assertTrue(err[0] <= 1e-4, size + "x" + size + ", fast plan: relative error " + err[0]);
             assertTrue(err[1] <= 1e-4, size + "x" + size + ", DL4J: relative error " + err[1]);
         }
+        // the file in another network: refused, naming what it is (DenseNet shares conv2_block1_1_conv with ResNet)
+        var e = assertThrows(WeightsFileException.class,
+                () -> Applications.resNet50().includeTop(false).build().loadWeights(weights));
+        assertTrue(e.getMessage().contains("this looks like weights for DenseNet"), e.getMessage());
     }
 
     @Test
