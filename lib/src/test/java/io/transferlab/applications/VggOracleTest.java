@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * VGG19 against an independent implementation: scripts/oracles/vgg_keras_oracle.py builds Keras's VGG19 (no top) in
  * numpy, double precision, from seeded weights written in Keras's save_weights layout; the library loads the file by
  * name and must give block5_pool at 32x32 (a 1x1 map) and 64x64 on the fast plan and on DL4J (relative error
- * &lt;= 1e-4). A defect (one convolution's kernel flipped, as a wrong kernel layout would do) must fail that bound.
+ * &lt;= 1e-4). A defect (one convolution's kernel read in reverse order, as a wrong kernel layout would) must fail that bound.
  */
 class VggOracleTest {
     @TempDir
@@ -32,12 +32,12 @@ class VggOracleTest {
             assertTrue(err[0] <= 1e-4, "VGG19 " + size + "x" + size + ", fast plan: relative error " + err[0]);
             assertTrue(err[1] <= 1e-4, "VGG19 " + size + "x" + size + ", DL4J: relative error " + err[1]);
         }
-        // the defect: block3_conv4's kernel turned upside down (kh reversed), as a wrong kernel layout would load it
+        // the defect: block3_conv4's kernel values in reverse order (every axis reversed), as a wrong layout would load them
         Model m = Applications.vgg19().includeTop(false).inputShape(64, 64, 3).build();
         m.loadWeights(tmp.resolve("vgg_weights.h5"));
         var layer = m.getLayer("block3_conv4");
         var k = layer.getWeights().get(0);
-        var flipped = Nd4j.reverse(k.dup()); // reverses the flattened order: every axis reversed
+        var flipped = Nd4j.reverse(k.dup());
         layer.setWeights(List.of(flipped.reshape(k.shape()), layer.getWeights().get(1)));
         double[] err = NumpyOracle.errors(m, tmp.resolve("vgg_io.h5"), 64);
         System.out.printf("VGG19 with block3_conv4 reversed: relative error %.2e (fast plan), %.2e (DL4J)%n", err[0], err[1]);
