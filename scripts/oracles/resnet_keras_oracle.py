@@ -1,88 +1,37 @@
 #!/usr/bin/python3
-"""An independent implementation of Keras's ResNet50 (v1) in numpy, double precision, to check the library's:
-it draws seeded weights and batch-norm statistics for every layer, writes them in the layout Keras's
-model.save_weights uses (root attribute layer_names; per layer group weight_names; datasets layer/layer/kernel:0,
-bias:0, gamma:0, beta:0, moving_mean:0, moving_variance:0; kernels (kh, kw, in, out)), runs the network on seeded
-images at two sizes, and writes the inputs and the outputs of conv5_block3_out to a second HDF5 file.
+"""An independent implementation of Keras's ResNet (v1: ResNet50/101/152; v2: ResNet50V2/101V2/152V2) in numpy,
+double precision, to check the library's: it draws seeded weights and batch-norm statistics for every layer, writes
+them in the layout Keras's model.save_weights uses (root attribute layer_names; per layer group weight_names; datasets
+layer/layer/kernel:0, bias:0, gamma:0, beta:0, moving_mean:0, moving_variance:0; kernels (kh, kw, in, out)), runs
+the network on seeded images at two sizes, and writes the inputs and the outputs of the last layer without top
+(v1: conv5_block3_out; v2: post_relu) to a second HDF5 file.
 
-    /usr/bin/python3 scripts/oracles/resnet_keras_oracle.py OUT_DIR [--blocks 3,4,6,3]
+    /usr/bin/python3 scripts/oracles/resnet_keras_oracle.py OUT_DIR [--variant v1|v2] [--blocks 3,4,6,3]
+                     [--sizes 64,96] [--epsilon 1.001e-5]
 
-Writes OUT_DIR/resnet_weights.h5 and OUT_DIR/resnet_io.h5 (datasets x64, y64, x96, y96). Needs numpy and h5py
-(Debian: python3-numpy python3-h5py). Nothing here comes from the library: the architecture follows
-keras/applications/resnet.py (stack1/block1, epsilon 1.001e-5, biases on every convolution).
+Writes OUT_DIR/resnet_weights.h5 and OUT_DIR/resnet_io.h5 (datasets x64, y64, x96, y96 for the default sizes).
+Needs numpy and h5py (Debian: python3-numpy python3-h5py). Nothing here comes from the library: the architecture
+follows keras/src/applications/resnet.py: v1 (stack1/block1: the stride on the first 1x1 convolution of a stage's
+first block, biases on every convolution, batch norm after each); v2 (residual_block_v2 / stack_residual_blocks_v2:
+pre-activation batch norm and ReLU, a 1x1 convolution shortcut on the preactivation in a stage's first block, a 1x1
+max pooling with the stride as the shortcut of the last block, the stride on its 3x3 convolution after explicit
+padding, no bias on the 1x1 and 3x3 bottleneck convolutions, post_bn and post_relu at the end); epsilon 1.001e-5.
 """
 import argparse
 import sys
 
-import h5py
-import numpy as np
+from keras_numpy import Weights, batch_norm, conv, max_pool, pad, relu, write_io, write_weights
 
-EPS = 1.001e-5
-
-
-def conv(x, k, b, stride=1, pad=(0, 0, 0, 0)):
-    """x (n, h, w, c), k (kh, kw, c, o): a "valid" convolution after explicit zero padding (top, bottom, left, right)."""
-    x = np.pad(x, ((0, 0), (pad[0], pad[1]), (pad[2], pad[3]), (0, 0)))
-    kh, kw, _, o = k.shape
-    n, h, w, _ = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    out = np.zeros((n, oh, ow, o))
-    for i in range(kh):
-        for j in range(kw):
-            patch = x[:, i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride, :]
-            out += np.tensordot(patch, k[i, j], axes=([3], [0]))
-    return out + b
+FILTERS = [64, 128, 256, 512]
 
 
-def max_pool(x, size, stride):
-    n, h, w, c = x.shape
-    oh, ow = (h - size) // stride + 1, (w - size) // stride + 1
-    out = np.full((n, oh, ow, c), -np.inf)
-    for i in range(size):
-        for j in range(size):
-            out = np.maximum(out, x[:, i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride, :])
-    return out
-
-
-class Weights:
-    """Seeded weights, remembered in Keras's layer order for the file."""
-
-    def __init__(self, seed):
-        self.rng = np.random.default_rng(seed)
-        self.layers = []  # (name, [(weight name, array)])
-
-    @staticmethod
-    def f32(a):
-        """The values the float32 file holds, kept in double precision for the forward pass."""
-        return a.astype(np.float32).astype(np.float64)
-
-    def conv(self, name, kh, kw, cin, cout):
-        k = self.f32(self.rng.normal(0, np.sqrt(2.0 / (kh * kw * cin)), (kh, kw, cin, cout)))
-        b = self.f32(self.rng.normal(0, 0.05, cout))
-        self.layers.append((name, [("kernel:0", k), ("bias:0", b)]))
-        return k, b
-
-    def bn(self, name, c):
-        g = self.f32(self.rng.uniform(0.5, 1.5, c))
-        beta = self.f32(self.rng.normal(0, 0.1, c))
-        mean = self.f32(self.rng.normal(0, 0.1, c))
-        var = self.f32(self.rng.uniform(0.5, 1.5, c))
-        self.layers.append((name, [("gamma:0", g), ("beta:0", beta), ("moving_mean:0", mean), ("moving_variance:0", var)]))
-        return g, beta, mean, var
-
-
-def bn(x, p):
-    g, beta, mean, var = p
-    return (x - mean) / np.sqrt(var + EPS) * g + beta
-
-
-def build(blocks, seed):
+def build_v1(blocks, seed, eps):
     """The weights of every layer and a function computing conv5_block3_out (no top)."""
     w = Weights(seed)
-    plan = [("conv1", w.conv("conv1_conv", 7, 7, 3, 64), w.bn("conv1_bn", 64))]
+    stem = (w.conv("conv1_conv", 7, 7, 3, 64), w.bn("conv1_bn", 64))
     stages = []
     cin = 64
-    for s, (filters, count) in enumerate(zip([64, 128, 256, 512], blocks)):
+    for s, (filters, count) in enumerate(zip(FILTERS, blocks)):
         stage = []
         for bi in range(1, count + 1):
             n = f"conv{s + 2}_block{bi}"
@@ -96,17 +45,61 @@ def build(blocks, seed):
         stages.append(stage)
 
     def forward(x):
-        _, (k, b), p = plan[0]
-        x = np.maximum(bn(conv(x, k, b, 2, (3, 3, 3, 3)), p), 0)
-        x = max_pool(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3, 2)
+        (k, b), p = stem
+        x = relu(batch_norm(conv(x, k, b, 2, (3, 3, 3, 3)), p, eps))
+        x = max_pool(pad(x, 1, 1, 1, 1), 3, 2)
         for stage in stages:
             for stride, short, c1, c2, c3 in stage:
-                sc = x if short is None else bn(conv(x, *short[0], stride), short[1])
-                y = np.maximum(bn(conv(x, *c1[0], stride), c1[1]), 0)
-                y = np.maximum(bn(conv(y, *c2[0], 1, (1, 1, 1, 1)), c2[1]), 0)
-                y = bn(conv(y, *c3[0]), c3[1])
-                x = np.maximum(sc + y, 0)
+                sc = x if short is None else batch_norm(conv(x, *short[0], stride), short[1], eps)
+                y = relu(batch_norm(conv(x, *c1[0], stride), c1[1], eps))
+                y = relu(batch_norm(conv(y, *c2[0], 1, (1, 1, 1, 1)), c2[1], eps))
+                y = batch_norm(conv(y, *c3[0]), c3[1], eps)
+                x = relu(sc + y)
         return x
+
+    return w.layers, forward
+
+
+def build_v2(blocks, seed, eps):
+    """The weights of every layer and a function computing post_relu (no top)."""
+    w = Weights(seed)
+    stem = w.conv("conv1_conv", 7, 7, 3, 64)
+    stages = []
+    cin = 64
+    for s, (filters, count) in enumerate(zip(FILTERS, blocks)):
+        stride1 = 1 if s == 3 else 2
+        stage = []
+        for bi in range(1, count + 1):
+            n = f"conv{s + 2}_block{bi}"
+            stride = stride1 if bi == count else 1
+            pre = w.bn(n + "_preact_bn", cin)
+            short = w.conv(n + "_0_conv", 1, 1, cin, 4 * filters) if bi == 1 else None
+            k1, _ = w.conv(n + "_1_conv", 1, 1, cin, filters, bias=False)
+            bn1 = w.bn(n + "_1_bn", filters)
+            k2, _ = w.conv(n + "_2_conv", 3, 3, filters, filters, bias=False)
+            bn2 = w.bn(n + "_2_bn", filters)
+            c3 = w.conv(n + "_3_conv", 1, 1, filters, 4 * filters)
+            stage.append((stride, pre, short, k1, bn1, k2, bn2, c3))
+            cin = 4 * filters
+        stages.append(stage)
+    post = w.bn("post_bn", cin)
+
+    def forward(x):
+        x = conv(x, *stem, 2, (3, 3, 3, 3))
+        x = max_pool(pad(x, 1, 1, 1, 1), 3, 2)
+        for stage in stages:
+            for stride, pre, short, k1, bn1, k2, bn2, c3 in stage:
+                preact = relu(batch_norm(x, pre, eps))
+                if short is not None:
+                    sc = conv(preact, *short, stride)
+                elif stride > 1:
+                    sc = max_pool(x, 1, stride)
+                else:
+                    sc = x
+                y = relu(batch_norm(conv(preact, k1), bn1, eps))
+                y = relu(batch_norm(conv(pad(y, 1, 1, 1, 1), k2, None, stride), bn2, eps))
+                x = sc + conv(y, *c3)
+        return relu(batch_norm(x, post, eps))
 
     return w.layers, forward
 
@@ -114,30 +107,18 @@ def build(blocks, seed):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out")
+    p.add_argument("--variant", choices=["v1", "v2"], default="v1")
     p.add_argument("--blocks", default="3,4,6,3")
+    p.add_argument("--sizes", default="64,96")
+    p.add_argument("--epsilon", type=float, default=1.001e-5)
     a = p.parse_args()
     blocks = [int(v) for v in a.blocks.split(",")]
-    layers, forward = build(blocks, seed=50)
-    with h5py.File(f"{a.out}/resnet_weights.h5", "w") as f:
-        f.attrs["layer_names"] = np.array([n.encode() for n, _ in layers])
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["keras_version"] = b"2.11.0"
-        for name, ws in layers:
-            g = f.create_group(name)
-            g.attrs["weight_names"] = np.array([f"{name}/{wn}".encode() for wn, _ in ws])
-            inner = g.create_group(name)
-            for wn, arr in ws:
-                inner.create_dataset(wn, data=arr.astype(np.float32))
-    rng = np.random.default_rng(7)
-    with h5py.File(f"{a.out}/resnet_io.h5", "w") as f:
-        for size in (64, 96):
-            x = rng.uniform(-1, 1, (2, size, size, 3))
-            # the network in double precision on the float32 values the library sees
-            x32 = x.astype(np.float32)
-            y = forward(x32.astype(np.float64))
-            f.create_dataset(f"x{size}", data=x32)
-            f.create_dataset(f"y{size}", data=y.astype(np.float32))
-    print(f"wrote {len(layers)} layers and outputs at 64 and 96 to {a.out}")
+    sizes = [int(v) for v in a.sizes.split(",")]
+    build = build_v1 if a.variant == "v1" else build_v2
+    layers, forward = build(blocks, seed=50, eps=a.epsilon)
+    write_weights(f"{a.out}/resnet_weights.h5", layers, keras_version="2.11.0")
+    write_io(f"{a.out}/resnet_io.h5", forward, sizes)
+    print(f"wrote {len(layers)} layers and outputs at {sizes} to {a.out}")
 
 
 if __name__ == "__main__":

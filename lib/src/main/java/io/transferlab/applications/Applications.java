@@ -161,6 +161,21 @@ public final class Applications {
         return new Xception();
     }
 
+    /** keras.applications.DenseNet121 ("torch" preprocessing): 8,062,504 params with top, 7,037,504 without. */
+    public static DenseNet denseNet121() {
+        return DenseNet.denseNet121();
+    }
+
+    /** keras.applications.DenseNet169: 14,307,880 params with top, 12,642,880 without. */
+    public static DenseNet denseNet169() {
+        return DenseNet.denseNet169();
+    }
+
+    /** keras.applications.DenseNet201: 20,242,984 params with top, 18,321,984 without. */
+    public static DenseNet denseNet201() {
+        return DenseNet.denseNet201();
+    }
+
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */
     static Shape imageShape(String network, long height, long width, long channels, int minSize) {
         if (channels <= 0) {

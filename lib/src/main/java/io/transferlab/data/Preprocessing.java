@@ -7,13 +7,18 @@ package io.transferlab.data;
  *   <li>{@link #CAFFE}: VGG16/VGG19/ResNet: RGB to BGR, minus the ImageNet channel means, no scaling.</li>
  *   <li>{@link #TF}: Inception, MobileNet, MobileNetV2: x / 127.5 - 1, to [-1, 1].</li>
  *   <li>{@link #NONE}: pixels as they are.</li>
+ *   <li>{@link #TORCH}: DenseNet: x / 255, then minus the ImageNet channel means (0.485, 0.456, 0.406) and divided by
+ *   their standard deviations (0.229, 0.224, 0.225), in RGB order (Keras's imagenet_utils mode "torch").</li>
  * </ul>
  */
 public enum Preprocessing {
-    NONE, RESCALE, CAFFE, TF;
+    NONE, RESCALE, CAFFE, TF, TORCH;
 
     /** The ImageNet means Keras subtracts in "caffe" mode, in BGR order. */
     private static final float[] CAFFE_MEAN_BGR = {103.939f, 116.779f, 123.68f};
+    /** The ImageNet means and standard deviations Keras uses in "torch" mode, on 0..1 pixels, in RGB order. */
+    private static final float[] TORCH_MEAN_RGB = {0.485f, 0.456f, 0.406f};
+    private static final float[] TORCH_STD_RGB = {0.229f, 0.224f, 0.225f};
 
     /** Applies this preprocessing in place to (h, w, 3) RGB pixels. */
     public void apply(float[] px) {
@@ -38,12 +43,24 @@ public enum Preprocessing {
                     px[i + 2] = r - CAFFE_MEAN_BGR[2];
                 }
             }
+            case TORCH -> {
+                for (int i = 0; i < px.length; i++) {
+                    int c = i % 3;
+                    px[i] = (px[i] / 255f - TORCH_MEAN_RGB[c]) / TORCH_STD_RGB[c];
+                }
+            }
         }
     }
 
     /** Keras's preprocess_input for an application model's name (vgg16, inception_v3, mobilenet, ...). */
     public static Preprocessing forModel(String modelName) {
         String n = modelName.toLowerCase();
+        if (n.startsWith("densenet")) {
+            return TORCH;
+        }
+        if (n.startsWith("resnet") && n.endsWith("v2")) {
+            return TF; // keras.applications.resnet_v2.preprocess_input: mode "tf"
+        }
         if (n.startsWith("vgg") || n.startsWith("resnet")) {
             return CAFFE;
         }
@@ -51,6 +68,6 @@ public enum Preprocessing {
             return TF;
         }
         throw new IllegalArgumentException("No Keras preprocessing known for model '" + modelName
-                + "'; known families: vgg*, resnet* (caffe), inception*, mobilenet*, xception (tf)");
+                + "'; known families: vgg*, resnet* (caffe), inception*, mobilenet*, xception, resnet*v2 (tf), densenet* (torch)");
     }
 }

@@ -208,6 +208,14 @@ public final class KerasWeights {
         Map<String, FileLayer> layers = new LinkedHashMap<>();
         for (String name : names) {
             Node n = root.getChildren().get(name);
+            if (n == null && name.contains("/")) {
+                // Keras 2 names such as DenseNet's "conv1/conv" became nested groups conv1 -> conv in HDF5
+                try {
+                    n = root.getByPath(name);
+                } catch (RuntimeException e) {
+                    n = null;
+                }
+            }
             if (!(n instanceof Group g)) {
                 throw new WeightsFileException("Keras weights file '" + file + "' lists layer '" + name
                         + "' but has no group for it: the file is corrupt");
@@ -472,6 +480,8 @@ public final class KerasWeights {
             model = "MobileNetV2";
         } else if (names.contains("mixed10")) {
             model = "InceptionV3";
+        } else if (names.contains("conv2_block1_concat") || names.contains("pool2_conv")) {
+            model = "DenseNet";
         } else if (names.contains("conv2_block1_1_conv") || names.contains("res2a_branch2a")) {
             model = "ResNet";
         } else if (names.contains("block14_sepconv1")) {

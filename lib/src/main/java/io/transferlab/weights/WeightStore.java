@@ -55,7 +55,8 @@ public final class WeightStore {
 
     /**
      * Keras's published files and the MD5 hashes its applications check, as keras/applications/vgg16.py, vgg19.py,
-     * inception_v3.py and resnet.py (WEIGHTS_HASHES) give them.
+     * inception_v3.py and resnet.py (WEIGHTS_HASHES) give them, and densenet.py (DENSENET121_WEIGHT_PATH ... and the
+     * file_hash arguments).
      */
     private static final Map<String, WeightsFile> KNOWN = Map.ofEntries(
             Map.entry("vgg16", new WeightsFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b")),
@@ -95,7 +96,14 @@ public final class WeightStore {
             Map.entry("efficientnetb7_notop", new WeightsFile("keras-applications", "efficientnetb7_notop.h5", "cbcfe4450ddf6f3ad90b1b398090fe4a")),
             // xception.py: TF_WEIGHTS_PATH / TF_WEIGHTS_PATH_NO_TOP and the hashes passed to get_file
             Map.entry("xception", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6")),
-            Map.entry("xception_notop", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")));
+            Map.entry("xception_notop", new WeightsFile("xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97")),
+            // densenet.py: BASE_WEIGHTS_PATH + DENSENET*_WEIGHT_PATH(_NO_TOP), file_hash
+            Map.entry("densenet121", new WeightsFile("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels.h5", "9d60b8095a5708f2dcce2bca79d332c7")),
+            Map.entry("densenet121_notop", new WeightsFile("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", "30ee3e1110167f948a6b9946edeeb738")),
+            Map.entry("densenet169", new WeightsFile("densenet", "densenet169_weights_tf_dim_ordering_tf_kernels.h5", "d699b8f76981ab1b30698df4c175e90b")),
+            Map.entry("densenet169_notop", new WeightsFile("densenet", "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5", "b8c4d4c20dd625c148057b9ff1c1176b")),
+            Map.entry("densenet201", new WeightsFile("densenet", "densenet201_weights_tf_dim_ordering_tf_kernels.h5", "1ceb130c1ea1b78c3bf6114dbdfd8807")),
+            Map.entry("densenet201_notop", new WeightsFile("densenet", "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5", "c13680b51ded0fb44dff2d8f86ac8bb1")));
 
     /** MD5s known for MobileNet files (Keras publishes none; these were checked by hand). */
     private static final Map<String, String> MOBILENET_MD5 = Map.of(
@@ -114,7 +122,7 @@ public final class WeightStore {
     public static WeightsFile file(String model, boolean includeTop) {
         WeightsFile f = KNOWN.get(includeTop ? model : model + "_notop");
         if (f == null) {
-            throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), "
+            throw new IllegalArgumentException("No published ImageNet weights known for '" + model + "'; known: vgg16, vgg19, resnet50/101/152(v2), densenet121/169/201, "
                     + "inception_v3, xception, efficientnetb0..b7, and MobileNet / MobileNetV2 through their builders");
         }
         return f;

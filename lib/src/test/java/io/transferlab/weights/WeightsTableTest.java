@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The published weight files, line by line against Keras's application sources: keras/applications/vgg16.py and
  * vgg19.py (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP and the file_hash arguments), inception_v3.py, resnet.py
  * (BASE_WEIGHTS_PATH + model_name + "_weights_tf_dim_ordering_tf_kernels[_notop].h5", WEIGHTS_HASHES),
+ * densenet.py (BASE_WEIGHTS_PATH + "densenet" + depth + "_weights_tf_dim_ordering_tf_kernels[_notop].h5", file_hash),
  * mobilenet.py (BASE_WEIGHT_PATH ending in keras-applications/mobilenet/, "mobilenet_%s_%d_tf[_no_top].h5") and
  * mobilenet_v2.py (".../mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_" + alpha + "_" + rows) and
  * xception.py (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP under keras-applications/xception/, file_hash as passed to get_file).
@@ -40,7 +41,13 @@ class WeightsTableTest {
             new String[]{"resnet152v2", "true", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5", "a49b44d1979771252814e80f8ec446f9"},
             new String[]{"resnet152v2", "false", "resnet", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", "ed17cf2e0169df9d443503ef94b23b33"},
             new String[]{"xception", "true", "xception", "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6"},
-            new String[]{"xception", "false", "xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"});
+            new String[]{"xception", "false", "xception", "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"},
+            new String[]{"densenet121", "true", "densenet", "densenet121_weights_tf_dim_ordering_tf_kernels.h5", "9d60b8095a5708f2dcce2bca79d332c7"},
+            new String[]{"densenet121", "false", "densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", "30ee3e1110167f948a6b9946edeeb738"},
+            new String[]{"densenet169", "true", "densenet", "densenet169_weights_tf_dim_ordering_tf_kernels.h5", "d699b8f76981ab1b30698df4c175e90b"},
+            new String[]{"densenet169", "false", "densenet", "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5", "b8c4d4c20dd625c148057b9ff1c1176b"},
+            new String[]{"densenet201", "true", "densenet", "densenet201_weights_tf_dim_ordering_tf_kernels.h5", "1ceb130c1ea1b78c3bf6114dbdfd8807"},
+            new String[]{"densenet201", "false", "densenet", "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5", "c13680b51ded0fb44dff2d8f86ac8bb1"});
 
     /**
      * efficientnet.py: BASE_WEIGHTS_PATH "https://storage.googleapis.com/keras-applications/" + model_name + ".h5" or
