@@ -4,8 +4,8 @@ package io.transferlab.data;
  * How pixels (RGB, 0..255) become network inputs, as Keras's preprocess_input per model family.
  * <ul>
  *   <li>{@link #RESCALE}: x / 255, Keras's ImageDataGenerator(rescale=1./255), the tutorials' choice.</li>
- *   <li>{@link #CAFFE}: VGG16/VGG19/ResNet: RGB to BGR, minus the ImageNet channel means, no scaling.</li>
- *   <li>{@link #TF}: Inception, MobileNet, MobileNetV2: x / 127.5 - 1, to [-1, 1].</li>
+ *   <li>{@link #CAFFE}: VGG16/VGG19/ResNet (v1): RGB to BGR, minus the ImageNet channel means, no scaling.</li>
+ *   <li>{@link #TF}: Inception, MobileNet, MobileNetV2, ResNet V2: x / 127.5 - 1, to [-1, 1].</li>
  *   <li>{@link #NONE}: pixels as they are.</li>
  * </ul>
  */
@@ -44,6 +44,9 @@ public enum Preprocessing {
     /** Keras's preprocess_input for an application model's name (vgg16, inception_v3, mobilenet, ...). */
     public static Preprocessing forModel(String modelName) {
         String n = modelName.toLowerCase();
+        if (n.startsWith("resnet") && n.endsWith("v2")) {
+            return TF; // keras.applications.resnet_v2.preprocess_input: mode "tf"
+        }
         if (n.startsWith("vgg") || n.startsWith("resnet")) {
             return CAFFE;
         }
