@@ -52,6 +52,8 @@ import java.util.Set;
 public final class KerasWeightsWriter {
     /** Keras's HDF5_OBJECT_HEADER_LIMIT: attributes above this size are split. */
     static final int HDF5_OBJECT_HEADER_LIMIT = 64512;
+    /** The name of the dataset that keeps jHDF's closing block off a group header (see write). */
+    static final String END_MARK = "end_of_file";
     private static final String JHDF_WRITER_LOG = "org.slf4j.simpleLogger.log.io.jhdf.WritableHdfFile";
 
     static {
@@ -146,10 +148,12 @@ public final class KerasWeightsWriter {
             h5.putAttribute("keras_version", "2");
             List<Layer> sorted = new ArrayList<>(layers);
             sorted.sort(Comparator.comparing(Layer::name)); // Keras creates the groups in name order
+            Map<String, WritableGroup> empty = new HashMap<>();
             for (Layer layer : sorted) {
                 WritableGroup g = h5.putGroup(layer.name());
                 List<Variable> vars = legacyWeights(layer);
                 if (vars.isEmpty()) {
+                    empty.put(layer.name(), g);
                     continue;
                 }
                 putStrings(g, "weight_names", vars.stream().map(Variable::kerasName).toList());
@@ -160,6 +164,14 @@ public final class KerasWeightsWriter {
                     og.putDataset(v.spec().name() + ":0", nested(value));
                     values += value.length();
                 }
+            }
+            // jHDF 0.13 writes its closing info block where the last dataset it wrote ends; when the group it writes
+            // last (its own order) is that of a layer without weights, the block would overwrite that group's header.
+            // Such a group then gets one small dataset, which no loader reads (Keras reads only weight_names' paths).
+            List<String> writeOrder = new ArrayList<>(h5.getChildren().keySet());
+            String last = writeOrder.isEmpty() ? null : writeOrder.get(writeOrder.size() - 1);
+            if (last != null && empty.containsKey(last)) {
+                empty.get(last).putDataset(END_MARK, new byte[]{0});
             }
         }
         return values;
