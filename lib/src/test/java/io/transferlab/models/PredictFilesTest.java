@@ -4,7 +4,6 @@ import io.transferlab.applications.Applications;
 import io.transferlab.applications.ImageNet;
 import io.transferlab.cli.Predict;
 import io.transferlab.data.Batch;
-import io.transferlab.data.ClassMode;
 import io.transferlab.data.ImageFolder;
 import io.transferlab.data.ImageInput;
 import io.transferlab.data.Images;
