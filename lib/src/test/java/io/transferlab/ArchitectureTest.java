@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ArchitectureTest {
     /** The stack, bottom first: a package may refer only to packages before it. */
     static final List<String> STACK = List.of("runtime", "data", "download", "layers", "graph", "optimizers",
-            "losses", "engine", "inference", "train", "weights", "models", "applications", "explain", "report");
+            "losses", "engine", "inference", "train", "weights", "models", "applications", "explain", "report", "cli");
 
     private static final Path SOURCES = Path.of("src/main/java/io/transferlab");
     private static final Pattern PACKAGE = Pattern.compile("^package io\\.transferlab\\.([a-z0-9_.]+);", Pattern.MULTILINE);

@@ -1,5 +1,8 @@
 package io.transferlab.applications;
 
+import io.transferlab.data.ImageInput;
+import io.transferlab.data.Images;
+import io.transferlab.data.Preprocessing;
 import io.transferlab.models.Model;
 import io.transferlab.layers.Shape;
 import io.transferlab.weights.WeightStore;
@@ -60,6 +63,16 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
             checkImagenet();
         }
         Model model = buildArchitecture();
+        Preprocessing p = preprocessing();
+        if (p != null) { // how Keras's preprocess_input of the family prepares images, for predicting on files
+            Shape s = model.inputShape();
+            int h = s.rank() == 3 && s.get(0) != Shape.NONE ? (int) s.get(0) : defaultSize();
+            int w = s.rank() == 3 && s.get(1) != Shape.NONE ? (int) s.get(1) : defaultSize();
+            model.imageInput(new ImageInput(h, w, p, Images.Interpolation.NEAREST));
+        }
+        if (imagenet && includeTop && classes == 1000) {
+            model.classNames(ImageNet.names());
+        }
         Path file = imagenet ? WeightStore.locate(imagenetWeights()) : weights == null ? null : Path.of(weights);
         if (file != null) {
             if (imagenet) {
@@ -68,6 +81,18 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
             System.out.println(model.loadWeights(file));
         }
         return model;
+    }
+
+    /**
+     * Keras's preprocess_input of this family (caffe for VGG and ResNet v1, tf for Inception, MobileNets, ResNet v2),
+     * or null where the network prepares its inputs itself or the family is not known.
+     */
+    protected Preprocessing preprocessing() {
+        try {
+            return Preprocessing.forModel(kerasName());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** The published ImageNet weights for the current options (the MobileNets' depend on alpha and size too). */

@@ -176,6 +176,22 @@ public final class Applications {
         return DenseNet.denseNet201();
     }
 
+    /**
+     * Keras's decode_predictions(preds, top=5): for each image of a (batch, 1000) array of ImageNet probabilities
+     * (the output of a classifier built with includeTop and ImageNet weights), its top classes, most probable
+     * first, as (WordNet id, Keras's name, probability): {@code n02123045 tabby 0.8153}.
+     */
+    public static java.util.List<java.util.List<ImageNet.Prediction>> decodePredictions(
+            org.nd4j.linalg.api.ndarray.INDArray predictions, int top) {
+        return ImageNet.decode(predictions, top);
+    }
+
+    /** {@link #decodePredictions(org.nd4j.linalg.api.ndarray.INDArray, int)} with Keras's default top=5. */
+    public static java.util.List<java.util.List<ImageNet.Prediction>> decodePredictions(
+            org.nd4j.linalg.api.ndarray.INDArray predictions) {
+        return ImageNet.decode(predictions, 5);
+    }
+
     /** Checks an input_shape for an image network; unknown height or width may be {@link Shape#NONE}. */
     static Shape imageShape(String network, long height, long width, long channels, int minSize) {
         if (channels <= 0) {

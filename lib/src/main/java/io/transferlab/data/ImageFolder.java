@@ -292,6 +292,11 @@ public final class ImageFolder implements Dataset {
         return cfg.preprocessing;
     }
 
+    /** How each file becomes an input (size, interpolation, preprocessing): what a model trained on it predicts with. */
+    public ImageInput imageInput() {
+        return new ImageInput(cfg.height, cfg.width, cfg.preprocessing, cfg.interpolation);
+    }
+
     public List<Path> files() {
         return files;
     }
@@ -395,12 +400,12 @@ public final class ImageFolder implements Dataset {
         IntStream.range(0, idx.length).parallel().forEach(i -> {
             Path f = files.get(idx[i]);
             try {
-                float[] px = Images.load(f, h, w, cfg.interpolation);
+                ImageInput input = imageInput();
+                float[] px = input.decode(f);
                 if (cfg.augmentation != null) {
                     px = cfg.augmentation.apply(px, h, w, new Random(augSeed + i));
                 }
-                cfg.preprocessing.apply(px);
-                images[i] = px;
+                images[i] = input.preprocess(px);
             } catch (IOException | RuntimeException e) {
                 if (failed.add(f)) {
                     System.err.println("Warning: skipping " + f + ": " + e.getMessage());

@@ -4,8 +4,8 @@ package io.transferlab.data;
  * How pixels (RGB, 0..255) become network inputs, as Keras's preprocess_input per model family.
  * <ul>
  *   <li>{@link #RESCALE}: x / 255, Keras's ImageDataGenerator(rescale=1./255), the tutorials' choice.</li>
- *   <li>{@link #CAFFE}: VGG16/VGG19/ResNet: RGB to BGR, minus the ImageNet channel means, no scaling.</li>
- *   <li>{@link #TF}: Inception, MobileNet, MobileNetV2: x / 127.5 - 1, to [-1, 1].</li>
+ *   <li>{@link #CAFFE}: VGG16/VGG19/ResNet (v1): RGB to BGR, minus the ImageNet channel means, no scaling.</li>
+ *   <li>{@link #TF}: Inception, MobileNet, MobileNetV2, ResNet V2: x / 127.5 - 1, to [-1, 1].</li>
  *   <li>{@link #NONE}: pixels as they are.</li>
  *   <li>{@link #TORCH}: DenseNet: x / 255, then minus the ImageNet channel means (0.485, 0.456, 0.406) and divided by
  *   their standard deviations (0.229, 0.224, 0.225), in RGB order (Keras's imagenet_utils mode "torch").</li>
@@ -58,6 +58,9 @@ public enum Preprocessing {
         if (n.startsWith("densenet")) {
             return TORCH;
         }
+        if (n.startsWith("efficientnet")) {
+            return NONE; // keras.applications.efficientnet.preprocess_input passes pixels through: the model rescales
+        }
         if (n.startsWith("resnet") && n.endsWith("v2")) {
             return TF; // keras.applications.resnet_v2.preprocess_input: mode "tf"
         }
@@ -68,6 +71,6 @@ public enum Preprocessing {
             return TF;
         }
         throw new IllegalArgumentException("No Keras preprocessing known for model '" + modelName
-                + "'; known families: vgg*, resnet* (caffe), inception*, mobilenet*, xception, resnet*v2 (tf), densenet* (torch)");
+                + "'; known families: vgg*, resnet* (caffe), inception*, mobilenet*, xception, resnet*v2 (tf), densenet* (torch), efficientnet* (none: 0-255 in)");
     }
 }

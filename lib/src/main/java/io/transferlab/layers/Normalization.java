@@ -46,6 +46,16 @@ public class Normalization extends Layer {
         return mean != null;
     }
 
+    /** The fixed means given to the constructor (a copy), or null when they are weights (adapted or loaded). */
+    public double[] mean() {
+        return mean == null ? null : mean.clone();
+    }
+
+    /** The fixed variances given to the constructor (a copy), or null when they are weights. */
+    public double[] variance() {
+        return variance == null ? null : variance.clone();
+    }
+
     @Override
     public Shape computeOutputShape(List<Shape> in) {
         Shape s = in.get(0);

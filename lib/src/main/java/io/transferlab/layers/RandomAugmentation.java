@@ -51,6 +51,11 @@ public abstract class RandomAugmentation extends Layer {
             Augmentation.create().rotation(factor);     // validates
         }
 
+        /** Keras's factor argument. */
+        public double factor() {
+            return factor;
+        }
+
         @Override
         public void addTo(Augmentation a) {
             a.rotation(factor);
@@ -65,6 +70,11 @@ public abstract class RandomAugmentation extends Layer {
             super(name);
             this.factor = factor;
             Augmentation.create().zoom(factor);
+        }
+
+        /** Keras's factor argument. */
+        public double factor() {
+            return factor;
         }
 
         @Override

@@ -57,6 +57,10 @@ public final class KerasWeights {
         if (System.getProperty(JHDF_LOG_LEVEL) == null) {
             System.setProperty(JHDF_LOG_LEVEL, "warn");
         }
+        // jHDF warns about the padding of string attributes, which h5py reads as it should
+        if (System.getProperty(JHDF_LOG_LEVEL + ".object.message.Message") == null) {
+            System.setProperty(JHDF_LOG_LEVEL + ".object.message.Message", "error");
+        }
     }
 
     private KerasWeights() {
