@@ -148,18 +148,19 @@ public final class KerasWeightsWriter {
             h5.putAttribute("keras_version", "2");
             List<Layer> sorted = new ArrayList<>(layers);
             sorted.sort(Comparator.comparing(Layer::name)); // Keras creates the groups in name order
-            Map<String, WritableGroup> empty = new HashMap<>();
+            Map<String, WritableGroup> groups = new HashMap<>();
+            List<WritableGroup> empty = new ArrayList<>();
             for (Layer layer : sorted) {
-                WritableGroup g = h5.putGroup(layer.name());
+                // a name with '/' (DenseNet's "conv1/conv") is a path of nested groups in HDF5, as h5py makes it
+                WritableGroup g = group(h5, "", layer.name(), groups);
                 List<Variable> vars = legacyWeights(layer);
                 if (vars.isEmpty()) {
-                    empty.put(layer.name(), g);
+                    empty.add(g);
                     continue;
                 }
                 putStrings(g, "weight_names", vars.stream().map(Variable::kerasName).toList());
-                Map<String, WritableGroup> owners = new HashMap<>();
                 for (Variable v : vars) {
-                    WritableGroup og = owners.computeIfAbsent(v.owner.name(), g::putGroup);
+                    WritableGroup og = group(g, layer.name() + "/", v.owner.name(), groups);
                     INDArray value = v.owner.getWeights().get(v.index);
                     og.putDataset(v.spec().name() + ":0", nested(value));
                     values += value.length();
@@ -167,11 +168,10 @@ public final class KerasWeightsWriter {
             }
             // jHDF 0.13 writes its closing info block where the last dataset it wrote ends; when the group it writes
             // last (its own order) is that of a layer without weights, the block would overwrite that group's header.
-            // Such a group then gets one small dataset, which no loader reads (Keras reads only weight_names' paths).
-            List<String> writeOrder = new ArrayList<>(h5.getChildren().keySet());
-            String last = writeOrder.isEmpty() ? null : writeOrder.get(writeOrder.size() - 1);
-            if (last != null && empty.containsKey(last)) {
-                empty.get(last).putDataset(END_MARK, new byte[]{0});
+            // Every group of a layer without weights therefore gets one small dataset, which no loader reads (Keras
+            // reads only the paths weight_names lists, and such a layer lists none).
+            for (WritableGroup g : empty) {
+                g.putDataset(END_MARK, new byte[]{0});
             }
         }
         return values;
@@ -188,6 +188,18 @@ public final class KerasWeightsWriter {
         Set<Variable> seen = new HashSet<>();
         out.removeIf(v -> !seen.add(v));
         return out;
+    }
+
+    /** The group at a '/'-separated path under parent (created once; {@code made} remembers them by full path). */
+    private static WritableGroup group(WritableGroup parent, String prefix, String path, Map<String, WritableGroup> made) {
+        WritableGroup g = parent;
+        String sofar = prefix;
+        for (String part : path.split("/")) {
+            sofar = sofar + part + "/";
+            WritableGroup p = g;
+            g = made.computeIfAbsent(sofar, k -> p.putGroup(part));
+        }
+        return g;
     }
 
     private static List<Variable> trainable(Layer layer) {
