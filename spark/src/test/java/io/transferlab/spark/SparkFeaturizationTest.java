@@ -28,6 +28,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class SparkFeaturizationTest {
     static final int TRAIN_PER_CLASS = 30;
     static final int VAL_PER_CLASS = 20;
+    /** 60 images are 2 steps an epoch: the head needs many epochs (each takes milliseconds). */
+    static final int HEAD_EPOCHS = 150;
 
     @TempDir
     static Path tmp;
@@ -98,11 +100,11 @@ class SparkFeaturizationTest {
         Model sparkHead = SparkFeatures.head(256, 2);
         Model localHead = SparkFeatures.head(256, 2);
         copyWeights(sparkHead, localHead);
-        var hs = SparkFeatures.trainHead(sparkHead, sparkTrain, sparkVal, 15);
-        var hl = localHead.fit(localTrain.flat(), localTrain.labels(), 15, 32, localVal.flat(), localVal.labels());
+        var hs = SparkFeatures.trainHead(sparkHead, sparkTrain, sparkVal, HEAD_EPOCHS);
+        var hl = localHead.fit(localTrain.flat(), localTrain.labels(), HEAD_EPOCHS, 32, localVal.flat(), localVal.labels());
         double accSpark = hs.last().valAccuracy();
         double accLocal = hl.last().valAccuracy();
-        System.out.printf("HEAD validation accuracy after 15 epochs: from Spark's Parquet %.4f, single machine %.4f (%d images)%n",
+        System.out.printf("HEAD validation accuracy after " + HEAD_EPOCHS + " epochs: from Spark's Parquet %.4f, single machine %.4f (%d images)%n",
                 accSpark, accLocal, sparkVal.size());
         assertEquals(accLocal, accSpark, 1e-9);
         assertTrue(accSpark >= 0.8, "the real features should separate cats from dogs: " + accSpark);
@@ -115,11 +117,6 @@ class SparkFeaturizationTest {
         var spark = SparkTestSupport.spark();
         var spec = SparkTestSupport.realSpec(shared);
         var model = SparkClassifier.fit(spark, spec, tmp.resolve("train").toString(), 100, 0.01);
-        double acc = SparkClassifier.accuracy(spark, model, tmp.resolve("validation").toString());
-        System.out.printf("MLLIB logistic regression on Spark features: validation accuracy %.4f (%d images)%n", acc,
-                2 * VAL_PER_CLASS);
-        assertTrue(acc >= 0.8, "accuracy " + acc);
-
         String out = tmp.resolve("predictions").toString();
         long n = SparkClassifier.predictFolder(spark, model, tmp.resolve("validation").toString(), out, "csv", false);
         assertEquals(2 * VAL_PER_CLASS, n);
@@ -135,7 +132,10 @@ class SparkFeaturizationTest {
             assertTrue(p >= 0.5 && p <= 1.0, "probability of the top class " + p);
             right += r.getString(0).contains("/" + cls + "/") ? 1 : 0;
         }
-        assertEquals(acc, right / (double) n, 1e-9, "the CSV's classes give the pipeline's accuracy");
+        double acc = right / (double) n;
+        System.out.printf("MLLIB logistic regression on Spark features, batch prediction: validation accuracy %.4f "
+                + "(%d images)%n", acc, n);
+        assertTrue(acc >= 0.8, "accuracy " + acc);
         var e = assertThrows(IllegalArgumentException.class,
                 () -> SparkClassifier.predictFolder(spark, model, tmp.resolve("validation").toString(), out, "csv", false));
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
