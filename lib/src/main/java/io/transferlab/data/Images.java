@@ -65,30 +65,48 @@ public final class Images {
         }
         checkJpegEnd(file);
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-            Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new IOException("Not an image (or an unsupported format): " + file);
+            return decode(in, file.toString());
+        }
+    }
+
+    /**
+     * Decodes an image from its bytes (a file's content read elsewhere, e.g. by Spark's binaryFile source) with the
+     * same checks as {@link #read(Path)}; {@code name} (the file's path or URI) names it in errors.
+     */
+    public static BufferedImage read(byte[] content, String name) throws IOException {
+        if (content == null || content.length == 0) {
+            throw new IOException("Image " + name + " is empty (0 bytes)");
+        }
+        checkJpegEnd(content, name);
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(content))) {
+            return decode(in, name);
+        }
+    }
+
+    private static BufferedImage decode(ImageInputStream in, String file) throws IOException {
+        Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new IOException("Not an image (or an unsupported format): " + file);
+        }
+        ImageReader r = readers.next();
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        try {
+            r.setInput(in, true, true);
+            r.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            BufferedImage img = r.read(0);
+            if (!warnings.isEmpty()) {
+                throw new IOException("Image " + file + " is truncated or corrupt (" + warnings.get(0) + ")");
             }
-            ImageReader r = readers.next();
-            java.util.List<String> warnings = new java.util.ArrayList<>();
-            try {
-                r.setInput(in, true, true);
-                r.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-                BufferedImage img = r.read(0);
-                if (!warnings.isEmpty()) {
-                    throw new IOException("Image " + file + " is truncated or corrupt (" + warnings.get(0) + ")");
-                }
-                return img;
-            } catch (OutOfMemoryError e) {
-                long pixels = (long) r.getWidth(0) * r.getHeight(0);
-                throw new IOException("Image " + file + " (" + r.getWidth(0) + "x" + r.getHeight(0) + ", " + pixels / 1_000_000
-                        + " megapixels) is too large for the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
-                        + " MB): give Java more memory (-Xmx, or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
-            } catch (RuntimeException e) {
-                throw new IOException("Cannot decode image " + file + ": " + e, e);
-            } finally {
-                r.dispose();
-            }
+            return img;
+        } catch (OutOfMemoryError e) {
+            long pixels = (long) r.getWidth(0) * r.getHeight(0);
+            throw new IOException("Image " + file + " (" + r.getWidth(0) + "x" + r.getHeight(0) + ", " + pixels / 1_000_000
+                    + " megapixels) is too large for the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MB): give Java more memory (-Xmx, or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
+        } catch (RuntimeException e) {
+            throw new IOException("Cannot decode image " + file + ": " + e, e);
+        } finally {
+            r.dispose();
         }
     }
 
@@ -98,20 +116,41 @@ public final class Images {
         try (var ch = java.nio.channels.FileChannel.open(file)) {
             java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(2);
             ch.read(head, 0);
-            if (size < 4 || (head.get(0) & 0xff) != 0xFF || (head.get(1) & 0xff) != 0xD8) {
+            if (size < 4 || !isJpeg(head.array())) {
                 return; // not a JPEG
             }
             int tail = (int) Math.min(size, 4096);
             java.nio.ByteBuffer end = java.nio.ByteBuffer.allocate(tail);
             ch.read(end, size - tail);
-            byte[] b = end.array();
-            for (int i = tail - 2; i >= 0; i--) {
-                if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
-                    return;
-                }
+            if (hasEndMarker(end.array(), 0, tail)) {
+                return;
             }
         }
         throw new IOException("Image " + file + " is truncated (the JPEG data ends without its end-of-image marker)");
+    }
+
+    /** {@link #checkJpegEnd(Path)} on a file's bytes. */
+    static void checkJpegEnd(byte[] content, String name) throws IOException {
+        if (content.length < 4 || !isJpeg(content)) {
+            return;
+        }
+        int tail = Math.min(content.length, 4096);
+        if (!hasEndMarker(content, content.length - tail, tail)) {
+            throw new IOException("Image " + name + " is truncated (the JPEG data ends without its end-of-image marker)");
+        }
+    }
+
+    private static boolean isJpeg(byte[] head) {
+        return (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8;
+    }
+
+    private static boolean hasEndMarker(byte[] b, int from, int length) {
+        for (int i = from + length - 2; i >= from; i--) {
+            if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An image as RGB floats 0..255, (height, width, 3) row-major. */
@@ -194,6 +233,18 @@ public final class Images {
             throw new IOException("Image " + file + " (" + img.getWidth() + "x" + img.getHeight() + ") is too large for the "
                     + "Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): give Java more memory (-Xmx, "
                     + "or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
+        }
+    }
+
+    /** {@link #load(Path, int, int, Interpolation)} on a file's bytes: reads, converts to RGB and resizes. */
+    public static float[] load(byte[] content, String name, int th, int tw, Interpolation mode) throws IOException {
+        BufferedImage img = read(content, name);
+        try {
+            return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
+        } catch (OutOfMemoryError e) {
+            throw new IOException("Image " + name + " (" + img.getWidth() + "x" + img.getHeight() + ") is too large for the "
+                    + "Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): give Java more memory (-Xmx) "
+                    + "or resize the image", e);
         }
     }
 }
