@@ -1,5 +1,9 @@
 package io.transferlab.data;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.stream.Stream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -46,6 +50,59 @@ public final class Datasets {
         public Path test() {
             Path t = root.resolve("test");
             return Files.isDirectory(t) ? t : validation();
+        }
+
+        /**
+         * The same dataset cut to its first {@code perClass} images of each class (in file name order, as
+         * ImageFolder's limitPerClass picks them) in every split, for a quick run of a tool that reads folders
+         * (a Spark job, the command-line predictor). The images are linked (or copied) into a folder under the
+         * temporary directory, named after the dataset and the limit; with Integer.MAX_VALUE this dataset itself.
+         */
+        public Found limitPerClass(int perClass) {
+            if (perClass <= 0) {
+                throw new IllegalArgumentException("limitPerClass must be positive, got " + perClass);
+            }
+            if (perClass == Integer.MAX_VALUE) {
+                return this;
+            }
+            Path target = Path.of(System.getProperty("java.io.tmpdir"),
+                    "transferlab-" + root.getFileName() + "-" + perClass + "-per-class");
+            try {
+                for (String split : List.of("train", "validation", "test")) {
+                    Path from = root.resolve(split);
+                    if (!Files.isDirectory(from)) {
+                        continue;
+                    }
+                    List<Path> classes;
+                    try (Stream<Path> s = Files.list(from)) {
+                        classes = s.filter(Files::isDirectory).sorted().toList();
+                    }
+                    for (Path c : classes) {
+                        Path to = target.resolve(split).resolve(c.getFileName().toString());
+                        Files.createDirectories(to);
+                        List<Path> images;
+                        try (Stream<Path> s = Files.list(c)) {
+                            images = s.filter(Files::isRegularFile).filter(Images::hasImageExtension).sorted()
+                                    .limit(perClass).toList();
+                        }
+                        for (Path image : images) {
+                            Path link = to.resolve(image.getFileName().toString());
+                            if (Files.exists(link)) {
+                                continue;
+                            }
+                            try {
+                                Files.createLink(link, image);
+                            } catch (IOException | UnsupportedOperationException e) {
+                                Files.copy(image, link);
+                            }
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot write the first " + perClass + " images per class of " + root
+                        + " to " + target, e);
+            }
+            return new Found(target, real, description + " (first " + perClass + " images per class, at " + target + ")");
         }
 
         @Override
