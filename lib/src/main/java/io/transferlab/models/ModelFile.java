@@ -50,6 +50,23 @@ import java.util.zip.ZipOutputStream;
 public final class ModelFile {
     /** The format this library writes; it reads this version and older ones. */
     public static final int FORMAT_VERSION = 1;
+
+    /**
+     * Where the notebooks keep the models they save (notebook 07 saves, notebook 08 loads): the environment
+     * variable TL_MODELS, else data/models in the project (not in git), else ~/.cache/transferlab/models.
+     */
+    public static java.nio.file.Path folder() {
+        String env = System.getenv("TL_MODELS");
+        if (env != null && !env.isBlank()) {
+            return java.nio.file.Path.of(env);
+        }
+        for (java.nio.file.Path p = java.nio.file.Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.isDirectory(p.resolve("notebooks")) && java.nio.file.Files.isDirectory(p.resolve("lib"))) {
+                return p.resolve("data").resolve("models");
+            }
+        }
+        return java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "transferlab", "models");
+    }
     static final String FORMAT = "transferlab.model";
     static final String JSON_ENTRY = "model.json";
     static final String WEIGHTS_ENTRY = "model.weights.h5";
