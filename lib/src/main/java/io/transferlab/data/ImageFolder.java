@@ -141,6 +141,17 @@ public final class ImageFolder implements Dataset {
         }
 
         /**
+         * Size, preprocessing and interpolation at once, as a model prepares its images ({@code model.imageInput()}):
+         * data to evaluate or explain a saved model with, prepared exactly as it was trained.
+         */
+        public Builder imageInput(ImageInput input) {
+            targetSize(input.height(), input.width());
+            this.preprocessing = input.preprocessing();
+            this.interpolation = input.interpolation();
+            return this;
+        }
+
+        /**
          * Keras's validation_split and subset: holds out a fraction of each class ("validation") or keeps the rest
          * ("training"). The split is drawn with the seed, so the two subsets of the same folder and seed never
          * overlap and together give every image.

@@ -376,4 +376,52 @@ public final class Plots {
         }
         return gradCamGrid(images, maps, titles, 6);
     }
+
+    /**
+     * What a classifier looks at when it is right and when it is wrong: goes through a dataset (in its order, so use
+     * one without shuffling), explains each batch with Grad-CAM for the predicted classes, and keeps the first
+     * {@code right} correctly and {@code wrong} wrongly classified images, drawn with their heatmaps and titled with
+     * the true and the predicted class. Right answers come first, then wrong ones; it stops reading as soon as it has
+     * both (a model without mistakes on the data shows only right answers, and says so in the title of the grid).
+     */
+    public static BufferedImage gradCamExamples(io.transferlab.explain.GradCam cam, io.transferlab.data.ImageFolder data,
+                                                int right, int wrong) {
+        List<BufferedImage> rightImages = new ArrayList<>(), wrongImages = new ArrayList<>();
+        List<INDArray> rightMaps = new ArrayList<>(), wrongMaps = new ArrayList<>();
+        List<String> rightTitles = new ArrayList<>(), wrongTitles = new ArrayList<>();
+        List<String> names = data.classes();
+        for (io.transferlab.data.Batch b : data) {
+            if (rightImages.size() >= right && wrongImages.size() >= wrong) {
+                break;
+            }
+            io.transferlab.explain.GradCam.Result r = cam.explain(b.x());
+            for (int i = 0; i < b.size(); i++) {
+                int truth = b.y().size(1) == 1 ? (b.y().getDouble(i, 0) > 0.5 ? 1 : 0)
+                        : b.y().getRow(i).argMax().getInt(0);
+                int predicted = r.classes()[i];
+                boolean ok = truth == predicted;
+                if (ok ? rightImages.size() >= right : wrongImages.size() >= wrong) {
+                    continue;
+                }
+                String title = "true: " + names.get(truth) + "\npredicted: "
+                        + String.format("%s (%.2f)", names.get(predicted), r.probabilities()[i]);
+                (ok ? rightImages : wrongImages).add(toImage(b.x().slice(i)));
+                (ok ? rightMaps : wrongMaps).add(r.heatmap(i));
+                (ok ? rightTitles : wrongTitles).add(title);
+            }
+        }
+        List<BufferedImage> images = new ArrayList<>(rightImages);
+        images.addAll(wrongImages);
+        List<INDArray> maps = new ArrayList<>(rightMaps);
+        maps.addAll(wrongMaps);
+        List<String> titles = new ArrayList<>(rightTitles);
+        titles.addAll(wrongTitles);
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("No images in " + data);
+        }
+        if (wrongImages.isEmpty() && wrong > 0) {
+            System.out.println("no wrong answers among the " + data.size() + " images: only right ones are shown");
+        }
+        return gradCamGrid(images, maps, titles, Math.max(1, Math.min(right, 6)));
+    }
 }
