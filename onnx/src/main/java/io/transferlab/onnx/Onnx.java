@@ -28,7 +28,7 @@ import java.util.Map;
 
 /**
  * Writes a model as an ONNX file that ONNX Runtime (or any ONNX 1.8+ reader) runs with the numbers of
- * {@code model.predict}: Keras's tf2onnx export for this library, from a notebook:
+ * {@code model.predict}. From a notebook:
  *
  * <pre>{@code
  * import io.transferlab.onnx.Onnx;
