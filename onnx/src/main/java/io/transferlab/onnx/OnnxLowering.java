@@ -15,12 +15,14 @@ import io.transferlab.layers.GlobalMaxPooling2D;
 import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.MaxPooling2D;
+import io.transferlab.layers.Multiply;
 import io.transferlab.layers.Normalization;
 import io.transferlab.layers.Padding;
 import io.transferlab.layers.RandomAugmentation;
 import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Rescaling;
 import io.transferlab.layers.Reshape;
+import io.transferlab.layers.SeparableConv2D;
 import io.transferlab.layers.Shape;
 import io.transferlab.layers.Window;
 import io.transferlab.layers.ZeroPadding2D;
@@ -81,6 +83,18 @@ final class OnnxLowering {
                     c.hasBias() ? g.floats("bias", w.get(1)) : null, k[2]);
             return activation(g, c.activation(), y);
         });
+        lower(SeparableConv2D.class, (g, c, in, out) -> {
+            List<INDArray> w = c.getWeights();
+            long[] k = w.get(0).shape(); // (kh, kw, channels, multiplier)
+            // Keras: the depthwise step (strides and padding, no bias), then a 1x1 convolution with the bias
+            INDArray depthwise = w.get(0).permute(2, 3, 0, 1).dup('c').reshape(k[2] * k[3], 1, k[0], k[1]);
+            String d = conv(g, in.get(0), c.window(), g.floats("depthwise_kernel", depthwise), null, k[2]);
+            String y = g.node("Conv", "pointwise", c.hasBias()
+                    ? new String[]{d, g.floats("pointwise_kernel", w.get(1).permute(3, 2, 0, 1)), g.floats("bias", w.get(2))}
+                    : new String[]{d, g.floats("pointwise_kernel", w.get(1).permute(3, 2, 0, 1))},
+                    attr("kernel_shape", 1L, 1L));
+            return activation(g, c.activation(), y);
+        });
         lower(BatchNormalization.class, (g, b, in, out) -> {
             // inference form: the moving statistics, whatever the layer's trainable flag
             List<INDArray> w = b.getWeights();
@@ -112,6 +126,15 @@ final class OnnxLowering {
         });
         lower(Concatenate.class, (g, c, in, out) -> g.node("Concat", "concat",
                 in.stream().map(Value::name).toArray(String[]::new), attr("axis", in.get(0).isImage() ? 1L : -1L)));
+        // Keras's broadcasting of axes of size 1 between inputs of one rank: an image and its (1, 1, C) weights are
+        // both NCHW here, (C, H, W) and (C, 1, 1), which ONNX broadcasts the same way
+        lower(Multiply.class, (g, m, in, out) -> {
+            String y = in.get(0).name();
+            for (int i = 1; i < in.size(); i++) {
+                y = g.node("Mul", "multiply", new String[]{y, in.get(i).name()});
+            }
+            return y;
+        });
         lower(Add.class, (g, a, in, out) -> g.node("Sum", "add", in.stream().map(Value::name).toArray(String[]::new)));
         lower(Flatten.class, (g, f, in, out) -> {
             Value x = in.get(0);

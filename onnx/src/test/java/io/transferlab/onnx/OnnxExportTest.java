@@ -297,6 +297,44 @@ class OnnxExportTest {
         assertMatches(top, 64, 64, 1, 120);
     }
 
+    @Test
+    void xceptionWithSeparableConvolutions() throws Exception {
+        Model base = Applications.xception().includeTop(false).inputShape(71, 71, 3).pooling("avg").build();
+        calibrate(base, 21, 1);
+        assertMatches(base, 71, 71, 1, 210);
+    }
+
+    /** EfficientNet: Rescaling, Normalization weights, swish, squeeze-and-excitation's Multiply, drop-connect. */
+    @Test
+    void efficientNetB0() throws Exception {
+        Model top = Applications.efficientNetB0().inputShape(64, 64, 3).classes(10).build();
+        calibrate(top, 22, 100);
+        assertMatches(top, 64, 64, 100, 220);
+    }
+
+    @Test
+    void denseNet121() throws Exception {
+        Model base = Applications.denseNet121().includeTop(false).inputShape(64, 64, 3).build();
+        calibrate(base, 23, 1);
+        assertMatches(base, 64, 64, 1, 230);
+    }
+
+    /** SeparableConv2D with depth_multiplier 2 and stride 2, Multiply broadcasting (1, 1, C) and Dropout with noise_shape. */
+    @Test
+    void separableMultiplyAndNoiseShape() throws Exception {
+        Tensor in = Input(13, 11, 3);
+        Tensor x = new io.transferlab.layers.SeparableConv2D(6, 3, 3, "sep").strides(2, 2).padding("same")
+                .depthMultiplier(2).activation("swish").on(in);
+        Tensor se = Reshape(new long[]{1, 1, 6}, "se_reshape").on(GlobalAveragePooling2D("se_pool").on(x));
+        se = new Conv2D(6, 1, 1, "se_expand").activation("sigmoid").on(se);
+        x = Multiply("excite").on(x, se);
+        x = Dropout(0.3, "drop_connect").noiseShape(Shape.NONE, 1, 1, 1).on(x);
+        x = new io.transferlab.layers.SeparableConv2D(4, 3, 3, "sep_nobias").useBias(false).on(x);
+        Model m = Model.of("separable", in, Dense(3, "softmax", "out").on(Flatten().on(x)));
+        randomizeVectors(m, 24);
+        assertMatches(m, 13, 11, 1, 240);
+    }
+
     // ---- the notebooks' models ----
 
     /** Notebook 07: a frozen MobileNet base, global average pooling, dropout and a new classifier. */
