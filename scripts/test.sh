@@ -15,7 +15,15 @@ status=0
 mvn -B -ntp -f lib/pom.xml test >"$log" 2>&1 || status=$?
 grep -E 'Tests run|FAIL|ERROR|BUILD|expected:|Exception|at io\.transferlab|SKIP' "$log" | grep -v '^\[main\] INFO' || true
 [ "$status" = 0 ] || { echo "unit tests failed (full log: $log)"; exit 1; }
-unit=$(cat lib/target/surefire-reports/*.txt | sed -nE 's/^Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+).*/\1 \2 \3 \4/p' \
+echo "== modules: ONNX export (onnx/) and Spark (spark/) =="
+mlog=lib/target/module-tests.log
+rm -rf onnx/target/surefire-reports spark/target/surefire-reports
+status=0
+mvn -B -ntp -f pom.xml -pl onnx,spark -am test -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dtest='io/transferlab/onnx/**/*Test,io/transferlab/spark/**/*Test' >"$mlog" 2>&1 || status=$?
+grep -E 'Tests run:|FAIL|BUILD|expected:|Exception' "$mlog" | grep -v '^\[main\] INFO' | tail -20 || true
+[ "$status" = 0 ] || { echo "module tests failed (full log: $mlog)"; exit 1; }
+unit=$(cat lib/target/surefire-reports/*.txt onnx/target/surefire-reports/*.txt spark/target/surefire-reports/*.txt | sed -nE 's/^Tests run: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+), Skipped: ([0-9]+).*/\1 \2 \3 \4/p' \
        | awk '{run+=$1; bad+=$2+$3; skip+=$4} END {print run-bad-skip, bad, skip}')
 read -r unit_ok unit_bad unit_skip <<<"$unit"
 

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 cp_file=spark/target/local-classpath.txt
 if [ ! -s "$cp_file" ] || [ -n "$(find lib/src/main spark/src/main spark/pom.xml lib/pom.xml -newer "$cp_file" -print -quit)" ]; then
     echo "building the Spark module (first run: Maven downloads Spark, about 300 MB)..." >&2
+    mkdir -p "$(dirname "$cp_file")"
     mvn -B -q -ntp -f pom.xml -pl spark -am compile dependency:build-classpath \
-        -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test >/dev/null
+        -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test >"${cp_file%.txt}.log" 2>&1 \
+        || { cat "${cp_file%.txt}.log" >&2; echo "$0: building the module failed (log above)" >&2; exit 1; }
 fi
 OPENS=$(sed -n 's:.*<spark.java17.options>\(.*\)</spark.java17.options>.*:\1:p' spark/pom.xml)
 # shellcheck disable=SC2086

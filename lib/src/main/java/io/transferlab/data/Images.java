@@ -24,7 +24,7 @@ public final class Images {
     private Images() {
     }
 
-    static boolean hasImageExtension(Path p) {
+    public static boolean hasImageExtension(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = n.lastIndexOf('.');
         return dot >= 0 && EXTENSIONS.contains(n.substring(dot + 1));

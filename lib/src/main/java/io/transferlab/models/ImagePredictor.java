@@ -163,6 +163,7 @@ final class ImagePredictor {
         }
         Table t = Table.create("predictions of " + model.name(), image);
         for (int r = 0; r < k; r++) {
+            probs.get(r).setPrintFormatter(new java.text.DecimalFormat("0.0000"), "");
             t.addColumns(classes.get(r), probs.get(r));
         }
         return t;

@@ -38,8 +38,25 @@ public final class Display {
      * and a notebook can show it, else as its text ({@code import static io.transferlab.runtime.Display.display}).
      */
     public static void display(Object value) {
+        if (value instanceof tech.tablesaw.api.Table t) { // a data frame shows as a table, as pandas' does
+            show(t.printAll(), tableHtml(t));
+            return;
+        }
         String text = String.valueOf(value);
         show(text, value instanceof Html h ? h.toHtml() : "<pre>" + escape(text) + "</pre>");
+    }
+
+    /** A Tablesaw table as an HTML table, its cells as the table's own print formatters write them, under its name. */
+    public static String tableHtml(tech.tablesaw.api.Table t) {
+        java.util.List<java.util.List<String>> rows = new java.util.ArrayList<>();
+        for (int r = 0; r < t.rowCount(); r++) {
+            java.util.List<String> row = new java.util.ArrayList<>();
+            for (String c : t.columnNames()) {
+                row.add(t.getString(r, c));
+            }
+            rows.add(row);
+        }
+        return table(t.columnNames(), rows);
     }
 
     /** Shows a result: its HTML form where a notebook can show it, else its text. */
