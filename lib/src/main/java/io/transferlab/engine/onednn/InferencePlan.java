@@ -96,6 +96,13 @@ final class InferencePlan implements Forward, AutoCloseable {
     private final long[] outputShape;
     private final int steps;
     private int winogradSteps;
+    /**
+     * The data type of convolutions and inner products (their inputs, weights and outputs; biases stay f32):
+     * f32, or bf16 under the mixed_bfloat16 policy (accumulation in f32 inside oneDNN).
+     */
+    private final memory.data_type compute;
+    /** The oneDNN implementations chosen for convolutions and inner products (e.g. "brg:avx512_core_amx"). */
+    private final java.util.Set<String> implementations = new java.util.TreeSet<>();
 
     /** One value flowing between layers: its memory (with oneDNN's logical dims: NCHW for images, NC for flat). */
     private record Value(memory mem, Buffer buffer) {
@@ -105,6 +112,10 @@ final class InferencePlan implements Forward, AutoCloseable {
 
         long[] dims() {
             return InferencePlan.dims(mem.get_desc());
+        }
+
+        memory.data_type type() {
+            return mem.get_desc().data_type();
         }
     }
 
@@ -126,8 +137,9 @@ final class InferencePlan implements Forward, AutoCloseable {
 
     private final List<Buffer> freeBuffers = new ArrayList<>();
 
-    private InferencePlan(Functional model, long[] xShape) {
+    private InferencePlan(Functional model, long[] xShape, boolean bf16) {
         this.inputShape = xShape.clone();
+        this.compute = bf16 ? memory.data_type.bf16 : memory.data_type.f32;
         long batch = xShape[0];
         List<Op> ops = flatten(model);
         Tensor in = model.input();
@@ -210,15 +222,33 @@ final class InferencePlan implements Forward, AutoCloseable {
         this.extraPad.clear();
     }
 
-    /** Compiles the model for inputs of the given shape (batch, ...), channels-last. */
+    /** Compiles the model for inputs of the given shape (batch, ...), channels-last, in float32. */
     static InferencePlan compile(Functional model, long[] xShape) {
-        return new InferencePlan(model, xShape);
+        return compile(model, xShape, false);
+    }
+
+    /**
+     * Compiles the model for inputs of the given shape; with bf16, convolutions and dense layers compute in bfloat16
+     * (weights converted once, here; activations bfloat16 between layers; input and output float32).
+     */
+    static InferencePlan compile(Functional model, long[] xShape, boolean bf16) {
+        return new InferencePlan(model, xShape, bf16);
     }
 
     @Override
     public String describe() {
         return "oneDNN plan (" + steps + " fused steps" + (winogradSteps > 0 ? ", " + winogradSteps
-                + " Winograd convolutions" : "") + ", weights laid out once)";
+                + " Winograd convolutions" : "") + (bfloat16() ? ", mixed_bfloat16" : "") + ", weights laid out once)";
+    }
+
+    /** Whether this plan's convolutions and dense layers compute in bfloat16. */
+    boolean bfloat16() {
+        return compute == memory.data_type.bf16;
+    }
+
+    /** The oneDNN implementations its convolutions and dense layers run (oneDNN's names, e.g. "jit:avx512_core_bf16"). */
+    java.util.Set<String> implementations() {
+        return java.util.Collections.unmodifiableSet(implementations);
     }
 
     /** Runs the plan on x (batch, ...input shape), channels-last; returns a new array (batch, ...output shape). */
@@ -479,14 +509,14 @@ final class InferencePlan implements Forward, AutoCloseable {
         long[] target = op.output.shape().dims();
         memory.desc want;
         if (target.length == 3) {
-            want = new memory.desc(new long[]{d[0], target[2], target[0], target[1]}, memory.data_type.f32, memory.format_tag.nhwc);
+            want = new memory.desc(new long[]{d[0], target[2], target[0], target[1]}, src.type(), memory.format_tag.nhwc);
         } else if (target.length == 1) {
-            want = new memory.desc(new long[]{d[0], target[0]}, memory.data_type.f32, memory.format_tag.nc);
+            want = new memory.desc(new long[]{d[0], target[0]}, src.type(), memory.format_tag.nc);
         } else {
             throw new UnsupportedOperationException("Reshape '" + op.layer.name() + "' to rank " + target.length);
         }
-        memory.desc plain = d.length == 4 ? new memory.desc(d, memory.data_type.f32, memory.format_tag.nhwc)
-                : new memory.desc(d, memory.data_type.f32, memory.format_tag.nc);
+        memory.desc plain = d.length == 4 ? new memory.desc(d, src.type(), memory.format_tag.nhwc)
+                : new memory.desc(d, src.type(), memory.format_tag.nc);
         plan.owned.add(want);
         plan.owned.add(plain);
         Value from = src;
@@ -678,8 +708,22 @@ final class InferencePlan implements Forward, AutoCloseable {
         arguments.add(args);
     }
 
-    private static memory.desc any(long... dims) {
-        return new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);
+    /** A layout for oneDNN to choose, in the plan's compute type (f32, or bf16 under mixed_bfloat16). */
+    private memory.desc any(long... dims) {
+        return new memory.desc(dims, compute, memory.format_tag.any);
+    }
+
+    /** A layout for oneDNN to choose, of the given data type. */
+    private static memory.desc any(memory.data_type type, long... dims) {
+        return new memory.desc(dims, type, memory.format_tag.any);
+    }
+
+    /** Notes the implementation oneDNN picked for a convolution or inner product (for describe and the tests). */
+    private void noteImplementation(org.bytedeco.dnnl.primitive_desc_base pd) {
+        var info = pd.impl_info_str();
+        if (info != null) {
+            implementations.add(info.getString());
+        }
     }
 
     // ---- layers ----
@@ -748,6 +792,7 @@ final class InferencePlan implements Forward, AutoCloseable {
         if (pd == null) {
             pd = convolutionPd(algorithm.convolution_direct, d, wDims, oc, outHW, w, padL, padR, attr);
         }
+        noteImplementation(pd);
         memory weights = constant(parts.kernel, wDims, depthwise ? memory.format_tag.hwigo : memory.format_tag.hwio,
                 pd.weights_desc());
         memory bias = constant(parts.bias, new long[]{oc}, memory.format_tag.x, pd.bias_desc());
@@ -789,7 +834,7 @@ final class InferencePlan implements Forward, AutoCloseable {
         long[] d = src.dims();
         long[] outHW = w.outputSize(d[2], d[3]);
         long[] pads = w.pads(d[2], d[3]);
-        var desc = new pooling_forward.desc(prop_kind.forward_inference, alg, src.desc(), any(d[0], d[1], outHW[0], outHW[1]),
+        var desc = new pooling_forward.desc(prop_kind.forward_inference, alg, src.desc(), any(src.type(), d[0], d[1], outHW[0], outHW[1]),
                 new long[]{w.strideH(), w.strideW()}, new long[]{w.kernelH(), w.kernelW()},
                 new long[]{pads[0], pads[2]}, new long[]{pads[1], pads[3]});
         owned.add(desc);
@@ -799,13 +844,13 @@ final class InferencePlan implements Forward, AutoCloseable {
 
     /** Pools each channel over the whole image; the result is a flat (batch, channels) value. */
     private Value globalPooling(Value src, long[] d, boolean max, int uses) {
-        memory.desc dst = new memory.desc(new long[]{d[0], d[1], 1, 1}, memory.data_type.f32, memory.format_tag.nhwc);
+        memory.desc dst = new memory.desc(new long[]{d[0], d[1], 1, 1}, src.type(), memory.format_tag.nhwc);
         var desc = new pooling_forward.desc(prop_kind.forward_inference, max ? algorithm.pooling_max : algorithm.pooling_avg_exclude_padding,
                 src.desc(), dst, new long[]{1, 1}, new long[]{d[2], d[3]}, new long[]{0, 0}, new long[]{0, 0});
         owned.add(desc);
         var pd = new pooling_forward.primitive_desc(desc, OneDnn.engine());
         owned.add(pd);
-        Value out = allocate(new memory.desc(new long[]{d[0], d[1]}, memory.data_type.f32, memory.format_tag.nc), uses);
+        Value out = allocate(new memory.desc(new long[]{d[0], d[1]}, src.type(), memory.format_tag.nc), uses);
         memory as4d = new memory(dst, OneDnn.engine(), out.mem().get_data_handle());
         owned.add(as4d);
         add(new pooling_forward(pd), new IntMemoryMap().put(DNNL_ARG_SRC, src.mem()).put(DNNL_ARG_DST, as4d));
@@ -849,22 +894,58 @@ final class InferencePlan implements Forward, AutoCloseable {
         return out;
     }
 
-    private Value concatenate(List<Value> srcs, int uses) {
+    private Value concatenate(List<Value> inputs, int uses) {
+        List<Value> srcs = sameType(inputs);
         var pd = new concat.primitive_desc(1, descs(srcs), OneDnn.engine());
         owned.add(pd);
         Value out = allocate(pd.dst_desc(), uses);
         add(new concat(pd), multipleSources(srcs, out));
+        releaseConverted(inputs, srcs);
         return out;
     }
 
-    private Value add(List<Value> srcs, int uses) {
+    private Value add(List<Value> inputs, int uses) {
+        List<Value> srcs = sameType(inputs);
         float[] ones = new float[srcs.size()];
         java.util.Arrays.fill(ones, 1f);
         var pd = new sum.primitive_desc(ones, descs(srcs), OneDnn.engine());
         owned.add(pd);
         Value out = allocate(pd.dst_desc(), uses);
         add(new sum(pd), multipleSources(srcs, out));
+        releaseConverted(inputs, srcs);
         return out;
+    }
+
+    /**
+     * The values all of one data type, for concat and sum: under mixed_bfloat16 a float32 value among bfloat16 ones
+     * (the model's input, say) is converted into a temporary copy.
+     */
+    private List<Value> sameType(List<Value> srcs) {
+        boolean mixed = srcs.stream().map(Value::type).distinct().count() > 1;
+        if (!mixed) {
+            return srcs;
+        }
+        List<Value> out = new ArrayList<>();
+        for (Value v : srcs) {
+            if (v.type() == compute) {
+                out.add(v);
+            } else {
+                memory.desc want = new memory.desc(v.dims(), compute, v.dims().length == 4 ? memory.format_tag.nhwc
+                        : memory.format_tag.nc);
+                owned.add(want);
+                out.add(as(v, want));
+            }
+        }
+        return out;
+    }
+
+    /** Frees the temporary copies {@link #sameType} made, once the primitive that reads them is added. */
+    private void releaseConverted(List<Value> inputs, List<Value> used) {
+        for (int k = 0; k < used.size(); k++) {
+            if (used.get(k) != inputs.get(k)) {
+                release(used.get(k).buffer());
+            }
+        }
     }
 
     /**
@@ -890,7 +971,7 @@ final class InferencePlan implements Forward, AutoCloseable {
                 throw new UnsupportedOperationException("Multiply of values of different ranks");
             }
             memory.desc want = java.util.Arrays.equals(d, acc.dims()) ? acc.desc()
-                    : new memory.desc(d, memory.data_type.f32, d.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc);
+                    : new memory.desc(d, acc.type(), d.length == 4 ? memory.format_tag.nchw : memory.format_tag.nc);
             owned.add(want);
             Value b = as(other, want);
             var desc = new binary.desc(algorithm.binary_mul, acc.desc(), b.desc(), acc.desc());
@@ -952,8 +1033,8 @@ final class InferencePlan implements Forward, AutoCloseable {
         if (d.length == 2) {
             return copy(src, uses);
         }
-        Value out = allocate(new memory.desc(new long[]{d[0], d[1] * d[2] * d[3]}, memory.data_type.f32, memory.format_tag.nc), uses);
-        memory asImage = new memory(new memory.desc(d, memory.data_type.f32, memory.format_tag.nhwc), OneDnn.engine(),
+        Value out = allocate(new memory.desc(new long[]{d[0], d[1] * d[2] * d[3]}, src.type(), memory.format_tag.nc), uses);
+        memory asImage = new memory(new memory.desc(d, src.type(), memory.format_tag.nhwc), OneDnn.engine(),
                 out.mem().get_data_handle());
         owned.add(asImage);
         add(new reorder(new reorder.primitive_desc(OneDnn.engine(), src.desc(), OneDnn.engine(), asImage.get_desc())),
@@ -970,11 +1051,14 @@ final class InferencePlan implements Forward, AutoCloseable {
         long units = layer.units();
         float[] kernel = w.get(0).dup('c').data().asFloat(); // (in, units)
         float[] bias = w.size() > 1 ? w.get(1).dup('c').data().asFloat() : new float[(int) units];
-        var desc = new inner_product_forward.desc(prop_kind.forward_inference, src.desc(), any(units, d[1]),
+        memory.desc srcDesc = src.type() == compute ? src.desc() : any(d);
+        owned.add(srcDesc);
+        var desc = new inner_product_forward.desc(prop_kind.forward_inference, srcDesc, any(units, d[1]),
                 new memory.desc(new long[]{units}, memory.data_type.f32, memory.format_tag.x), any(d[0], units));
         owned.add(desc);
         var pd = new inner_product_forward.primitive_desc(desc, attributes(post), OneDnn.engine());
         owned.add(pd);
+        noteImplementation(pd);
         memory wm = constant(kernel, new long[]{units, d[1]}, memory.format_tag.io, pd.weights_desc());
         memory bm = constant(bias, new long[]{units}, memory.format_tag.x, pd.bias_desc());
         Value out = withWeights(pd, new inner_product_forward(pd), wm, bm, src, softmax ? 1 : uses);

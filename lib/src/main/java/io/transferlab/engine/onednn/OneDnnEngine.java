@@ -6,6 +6,7 @@ import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
 import io.transferlab.runtime.Backend;
+import io.transferlab.runtime.MixedPrecision;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.util.Arrays;
@@ -74,7 +75,9 @@ public final class OneDnnEngine {
             return null;
         }
         Backend.init();
-        String key = Arrays.toString(xShape);
+        // the precision policy is part of the key: a plan compiled in one precision never serves the other
+        boolean bf16 = MixedPrecision.bfloat16();
+        String key = MixedPrecision.policy() + Arrays.toString(xShape);
         synchronized (states) {
             State s = state(model);
             if (s.unsupported != null) {
@@ -83,7 +86,7 @@ public final class OneDnnEngine {
             InferencePlan p = s.plans.remove(key);
             if (p == null) {
                 try {
-                    p = InferencePlan.compile(model, xShape);
+                    p = InferencePlan.compile(model, xShape, bf16);
                 } catch (UnsupportedOperationException e) {
                     s.clear();
                     s.unsupported = e.getMessage();
@@ -122,11 +125,13 @@ public final class OneDnnEngine {
     public Forward anyPlan(Functional model) {
         synchronized (states) {
             State s = state(model);
-            if (!s.plans.isEmpty()) {
-                InferencePlan last = null;
-                for (InferencePlan p : s.plans.values()) {
-                    last = p;
+            InferencePlan last = null;
+            for (var e : s.plans.entrySet()) {
+                if (e.getKey().startsWith(MixedPrecision.policy() + "[")) {
+                    last = e.getValue();
                 }
+            }
+            if (last != null) {
                 return last;
             }
         }
