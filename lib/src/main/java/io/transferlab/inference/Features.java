@@ -21,7 +21,8 @@ import java.util.List;
  * Feature extraction: runs a (frozen) convolutional base once over a dataset and keeps its outputs, so that a
  * small classifier can be trained on them many times over at almost no cost. Results are cached on disk, keyed
  * by the model's architecture and weights, the input size and the dataset's content (files, sizes, dates,
- * preprocessing): a rerun of a notebook is instant, and a changed dataset or model is never served stale.
+ * preprocessing) and the mixed-precision policy: a rerun of a notebook is instant, and a changed dataset or model
+ * (or bfloat16 features for float32 ones) is never served stale.
  *
  * <p>Cache folder: environment TL_CACHE (or the system property transferlab.cache), else ~/.cache/transferlab; {@code TL_FEATURE_CACHE=0} (or the system
  * property {@code transferlab.featureCache=false}) turns it off.
@@ -65,7 +66,9 @@ public final class Features {
 
     /** Runs the model over the dataset once (batched, with progress) or reads the cached result. */
     public static FeatureSet extract(Functional model, ImageFolder data) {
-        String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint());
+        // bf16 features are cached apart from float32 ones (float32 keys stay as they were)
+        String precision = io.transferlab.runtime.MixedPrecision.bfloat16() ? "#mixed_bfloat16" : "";
+        String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint() + precision);
         String stem = model.name() + "-" + key.substring(0, 24);
         Path file = cacheDir().resolve(stem + ".bin");
         Path labelsFile = cacheDir().resolve(stem + ".labels.bin");
