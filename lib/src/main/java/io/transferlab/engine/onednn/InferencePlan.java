@@ -84,6 +84,14 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * (the table {@code LOWERINGS}: one entry per layer type). Anything else makes
  * {@link #compile} throw an {@link UnsupportedOperationException} that names the layer; the caller then runs
  * the model on DL4J.
+ *
+ * <p>Under the {@code mixed_bfloat16} policy ({@link io.transferlab.runtime.MixedPrecision}, read when the plan is
+ * compiled) convolutions, depthwise convolutions and inner products take bf16 inputs and weights and write bf16
+ * outputs (oneDNN accumulates in f32; biases stay f32): the weights are folded (batch norm) in f32 and then converted
+ * by the same one-time reorder that lays them out; the other steps (pooling, activations, concat, sum, multiply,
+ * flatten, reshape) keep the data type of what they receive, so activations stay bf16 from layer to layer; the f32
+ * input is converted by the first convolution's input reorder and the output reorder converts back to f32. The
+ * engine keeps plans of the two precisions under different keys.
  */
 final class InferencePlan implements Forward, AutoCloseable {
     private final long[] inputShape;

@@ -11,11 +11,14 @@ import io.transferlab.runtime.MixedPrecision;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -166,5 +169,44 @@ class MixedPrecisionPlanTest {
         assertEquals("float32", MixedPrecision.set("float32"));
         assertEquals(0, relativeError(f32, Inference.predict(m, x)), 0, "back to float32: float32's exact outputs");
         assertFalse(Inference.describe(m).contains("bfloat16"), Inference.describe(m));
+    }
+
+    @Test
+    void cachedFeaturesOfOnePrecisionNeverServeTheOther(@TempDir Path tmp) throws Exception {
+        System.setProperty("transferlab.cache", tmp.resolve("cache").toString());
+        try {
+            java.util.Random rnd = new java.util.Random(5);
+            for (String c : new String[]{"cats", "dogs"}) {
+                Path dir = Files.createDirectories(tmp.resolve("data").resolve(c));
+                for (int i = 0; i < 3; i++) {
+                    var img = new java.awt.image.BufferedImage(40, 36, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                    for (int y = 0; y < 36; y++) {
+                        for (int x = 0; x < 40; x++) {
+                            img.setRGB(x, y, rnd.nextInt(1 << 24));
+                        }
+                    }
+                    javax.imageio.ImageIO.write(img, "jpg", dir.resolve(c + i + ".jpg").toFile());
+                }
+            }
+            Model base = Applications.mobileNet().alpha(0.25).includeTop(false).inputShape(32, 32, 3).pooling("avg").build();
+            randomizeBatchNorms(base);
+            java.util.function.Supplier<io.transferlab.data.ImageFolder> data = () -> io.transferlab.data.ImageFolder
+                    .at(tmp.resolve("data")).targetSize(32, 32).batchSize(4)
+                    .classMode(io.transferlab.data.ClassMode.BINARY).shuffle(false).build();
+            INDArray f32 = io.transferlab.inference.Features.extract(base, data.get()).features();
+            MixedPrecision.set("mixed_bfloat16");
+            INDArray bf16 = io.transferlab.inference.Features.extract(base, data.get()).features();
+            double err = relativeError(f32, bf16);
+            assertTrue(err > 0, "bf16 extraction was served the float32 features from the cache");
+            assertTrue(err <= TOLERANCE, "bf16 features: max relative error " + err);
+            assertEquals(bf16, io.transferlab.inference.Features.extract(base, data.get()).features(), "bf16 from its cache");
+            MixedPrecision.set("float32");
+            assertEquals(f32, io.transferlab.inference.Features.extract(base, data.get()).features(), "float32 from its cache");
+            try (var files = Files.list(tmp.resolve("cache/features"))) {
+                assertEquals(2, files.filter(f -> f.toString().endsWith(".sha256")).count(), "one cache entry per precision");
+            }
+        } finally {
+            System.clearProperty("transferlab.cache");
+        }
     }
 }
