@@ -413,8 +413,9 @@ public final class Benchmark {
             var libs = new java.util.TreeSet<String>();
             for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
                 String f = l.substring(l.lastIndexOf(' ') + 1);
-                if (f.toLowerCase(java.util.Locale.ROOT).contains("blas")) {
-                    libs.add(Path.of(f).getFileName().toString());
+                String name = f.isEmpty() ? "" : Path.of(f).getFileName().toString();
+                if (name.toLowerCase(java.util.Locale.ROOT).contains("blas")) {
+                    libs.add(name);
                 }
             }
             return libs.isEmpty() ? "none mapped" : String.join(",", libs);
