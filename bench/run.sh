@@ -53,11 +53,11 @@ fi
 ROUNDS="${TL_BENCH_ROUNDS:-$ROUNDS}"; EPOCHS="${TL_BENCH_EPOCHS:-$EPOCHS}"   # for a loaded machine
 
 BUILD="${TL_BENCH_BUILD:-${TMPDIR:-/tmp}/transferlab-bench-$(id -u)}"
-DATA="${TL_DATA:-$ROOT/../shared/data/cats_and_dogs_filtered/train}"
-[[ -d "$DATA" ]] || DATA="$ROOT/data/cats_and_dogs_filtered/train"
 JAVA="${JAVA:-java}"
 JAVA_OPTS="${TL_JAVA_OPTS:--Xmx3g}"
 export TL_SHARED="${TL_SHARED:-$ROOT/../shared}"
+DATA="${TL_DATA:-$TL_SHARED/data/cats_and_dogs_filtered/train}"
+[[ -d "$DATA" ]] || DATA="$ROOT/data/cats_and_dogs_filtered/train"
 PEER_PY="${PEER_PY:-/usr/bin/python3}"
 mkdir -p "$BUILD"
 LOG="$BUILD/bench.log"
@@ -145,7 +145,7 @@ ask() {   # name, command
 PASS=quiet
 java_worker() {   # name, workload args...
     local name="$1"; shift
-    start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@"
+    start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready\ * ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -157,7 +157,7 @@ peer_worker() {   # name, workload args...
     local name="$1"; shift
     WVARS[$name]=""
     [[ $PEER_OK == 1 || "$1" == pipeline ]] || return 0
-    start_worker "$name" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@"
+    start_worker "$name" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready* ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -193,8 +193,9 @@ run_worker() {   # workload, side (project|peer), worker name
     unset "WPID[$w]"
     rm -f "$BUILD/$w.in" "$BUILD/$w.out"
 }
-project() { java_worker "$@"; run_worker "$WL" project "$1"; }
-peer() { peer_worker "$@"; run_worker "$WL" peer "$1"; }
+# a worker that dies (see the log) leaves its workload without that side's rows; the run goes on
+project() { java_worker "$@"; run_worker "$WL" project "$1" || echo "project $1: stopped early" | tee -a "$RESULTS.notes"; }
+peer() { peer_worker "$@"; run_worker "$WL" peer "$1" || echo "peer $1: stopped early" | tee -a "$RESULTS.notes"; }
 
 run_all() {
     local wl
