@@ -237,6 +237,222 @@ def pipeline(train_dir, per_round):
     return {"pil_1proc": single, "pil_%dproc" % workers: parallel}
 
 
+# ---- the notebooks' paths (bench/run.sh's default workloads) ----
+
+def threads_variants(torch, fn):
+    """fn with one intra-op thread and with two (the peer's best of both is the reference)."""
+    def with_threads(n):
+        def go():
+            old = torch.get_num_threads()
+            torch.set_num_threads(n)
+            try:
+                return fn()
+            finally:
+                torch.set_num_threads(old)
+        return go
+    return {"1thread": with_threads(1), "2threads": with_threads(min(2, os.cpu_count() or 1))}
+
+
+def head_fit(torch, feature_shape, units, dropout, lr, epochs):
+    """Keras's fit(x, y, epochs, 20, validation_data=...) written as a PyTorch user writes it: per epoch, shuffled
+    batches of 20 (forward, BCE, backward, RMSprop step, running loss and accuracy), then a no_grad pass over the
+    1000 validation examples in batches of 20. 2000 training examples; notebook 03's (4,4,512) or 02's (7,7,768)
+    features, flattened. Each round builds a fresh optimizer (a notebook's compile cell) and counts epochs."""
+    import torch.nn as nn
+    flat = 1
+    for d in feature_shape:
+        flat *= d
+    x = torch.rand(2000, flat)
+    y = (torch.rand(2000, 1) > 0.5).float()
+    xv = torch.rand(1000, flat)
+    yv = (torch.rand(1000, 1) > 0.5).float()
+    model = nn.Sequential(nn.Linear(flat, units), nn.ReLU(), nn.Dropout(dropout), nn.Linear(units, 1), nn.Sigmoid())
+    sys.stderr.write("peer head: %d parameters\n" % sum(p.numel() for p in model.parameters()))
+    loss_fn = nn.BCELoss()
+
+    def fit():
+        # Keras's RMSprop: rho 0.9, epsilon 1e-7
+        opt = torch.optim.RMSprop(model.parameters(), lr=lr, alpha=0.9, eps=1e-7)
+        for _ in range(epochs):
+            model.train()
+            perm = torch.randperm(2000)
+            total, correct = 0.0, 0
+            for i in range(0, 2000, BATCH):
+                idx = perm[i:i + BATCH]
+                opt.zero_grad(set_to_none=True)
+                out = model(x[idx])
+                loss = loss_fn(out, y[idx])
+                loss.backward()
+                opt.step()
+                total += loss.item()
+                correct += int(((out > 0.5).float() == y[idx]).sum())
+            model.eval()
+            vloss, vcorrect = 0.0, 0
+            with torch.no_grad():
+                for i in range(0, 1000, BATCH):
+                    out = model(xv[i:i + BATCH])
+                    vloss += loss_fn(out, yv[i:i + BATCH]).item()
+                    vcorrect += int(((out > 0.5).float() == yv[i:i + BATCH]).sum())
+        return epochs
+
+    return threads_variants(torch, fit)
+
+
+def mobilenet_v1_layers(nn, alpha):
+    """MobileNet v1's layers (Keras's list, no top) for a width multiplier alpha: a list of blocks, the stem first
+    and then 13 depthwise-separable blocks (conv_dw_1 .. conv_dw_13), each a list of modules."""
+    def c(n):
+        return int(n * alpha)
+    blocks = [[nn.Conv2d(3, c(32), 3, 2, 1, bias=False), nn.BatchNorm2d(c(32), eps=1e-3), nn.ReLU6(inplace=True)]]
+    spec = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)] + \
+           [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
+    for cin, cout, s in spec:
+        blocks.append([nn.Conv2d(c(cin), c(cin), 3, s, 1, groups=c(cin), bias=False),
+                       nn.BatchNorm2d(c(cin), eps=1e-3), nn.ReLU6(inplace=True),
+                       nn.Conv2d(c(cin), c(cout), 1, bias=False), nn.BatchNorm2d(c(cout), eps=1e-3),
+                       nn.ReLU6(inplace=True)])
+    return blocks
+
+
+def vgg16_blocks(nn):
+    blocks, c = [], 3
+    for filters, n in [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]:
+        b = []
+        for _ in range(n):
+            b += [nn.Conv2d(c, filters, 3, padding=1), nn.ReLU(inplace=True)]
+            c = filters
+        b.append(nn.MaxPool2d(2, 2))
+        blocks.append(b)
+    return blocks
+
+
+class JpegFolder:
+    """torchvision-free ImageFolder: the first per_class files of each class folder, PIL decode, resize to the
+    target (bilinear, as Keras's load_img with interpolation="bilinear"), then the notebook's preprocessing."""
+    def __init__(self, train_dir, per_class, size, mode):
+        self.files = []
+        for cls in sorted(os.listdir(train_dir)):
+            d = os.path.join(train_dir, cls)
+            if os.path.isdir(d):
+                self.files += [os.path.join(d, f) for f in sorted(os.listdir(d))][:per_class]
+        self.size, self.mode = size, mode
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        import numpy as np
+        import torch
+        from PIL import Image
+        with Image.open(self.files[i]) as im:
+            im.draft("RGB", (self.size, self.size))  # DCT-domain downscaling, as a PIL user would
+            a = np.asarray(im.convert("RGB").resize((self.size, self.size), Image.BILINEAR), dtype=np.float32)
+        a = a / 127.5 - 1.0 if self.mode == "tf" else a / 255.0
+        return torch.from_numpy(a).permute(2, 0, 1)
+
+
+def extraction(torch, train_dir, per_round, which):
+    """Features of JPEG files the PyTorch way: a Dataset with PIL, a DataLoader (0, 1 or 2 worker processes,
+    persistent), the network in channels_last under no_grad. MobileNet 0.25 at 224 + global average pooling, batch
+    32 (notebook 07) or VGG16's conv base at 150, batch 20 (notebook 03); random weights."""
+    import torch.nn as nn
+    if which == "mobilenet":
+        mods = [m for b in mobilenet_v1_layers(nn, 0.25) for m in b] + [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        size, batch, mode = 224, 32, "tf"
+    else:
+        mods = [m for b in vgg16_blocks(nn) for m in b]
+        size, batch, mode = 150, 20, "rescale"
+    model = nn.Sequential(*mods).eval().to(memory_format=torch.channels_last)
+    data = JpegFolder(train_dir, max(1, per_round // 2), size, mode)
+    variants = {}
+    for workers in (0, 1, 2):
+        loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=False, num_workers=workers,
+                                             persistent_workers=workers > 0)
+
+        def go(loader=loader):
+            n = 0
+            with torch.no_grad():
+                for xb in loader:
+                    model(xb.contiguous(memory_format=torch.channels_last))
+                    n += xb.shape[0]
+            return n
+        variants["dataloader_%dw" % workers] = go
+    return variants
+
+
+def fine_tune(torch, n, which):
+    """Fine-tuning the last block the PyTorch way: the frozen prefix in eval mode under no_grad, the open block and
+    the head trained (batch norm of the open block in training mode), channels_last, 1 or 2 threads, one epoch of
+    n random images per round. VGG16 block5 + notebook 03's head at 150, batch 20, RMSprop(1e-5); MobileNet 1.0's
+    conv_dw_13 block + GlobalAveragePooling2D, Dropout(0.2), Dense(1) at 224, batch 32, Adam(1e-5)."""
+    import torch.nn as nn
+    if which == "vgg":
+        blocks = vgg16_blocks(nn)
+        prefix = nn.Sequential(*[m for b in blocks[:4] for m in b])
+        opened = nn.Sequential(*blocks[4], nn.Flatten(), nn.Linear(512 * 4 * 4, 256), nn.ReLU(), nn.Dropout(0.5),
+                               nn.Linear(256, 1), nn.Sigmoid())
+        size, batch = 150, 20
+    else:
+        blocks = mobilenet_v1_layers(nn, 1.0)
+        prefix = nn.Sequential(*[m for b in blocks[:-1] for m in b])
+        opened = nn.Sequential(*blocks[-1], nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
+                               nn.Linear(1024, 1), nn.Sigmoid())
+        size, batch = 224, 32
+    for p in prefix.parameters():
+        p.requires_grad_(False)
+    prefix = prefix.eval().to(memory_format=torch.channels_last)
+    opened = opened.to(memory_format=torch.channels_last)
+    if which == "vgg":
+        opt = torch.optim.RMSprop(opened.parameters(), lr=1e-5, alpha=0.9, eps=1e-7)
+    else:
+        opt = torch.optim.Adam(opened.parameters(), lr=1e-5, eps=1e-7)
+    torch.manual_seed(7)
+    x = torch.rand(n, 3, size, size).contiguous(memory_format=torch.channels_last)
+    y = (torch.rand(n, 1) > 0.5).float()
+    loss_fn = nn.BCELoss()
+
+    def epoch():
+        opened.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            with torch.no_grad():
+                f = prefix(x[idx].contiguous(memory_format=torch.channels_last))
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(opened(f), y[idx])
+            loss.backward()
+            opt.step()
+        return n
+
+    return threads_variants(torch, epoch)
+
+
+def isa_probe(torch):
+    """Run under ONEDNN_VERBOSE=1 / DNNL_VERBOSE=1 by bench/run.sh: a convolution, so that PyTorch's oneDNN
+    (MKLDNN) prints the ISA it dispatches to; then one line with torch's own build summary and BLAS."""
+    import torch.nn as nn
+    with torch.no_grad():
+        nn.Conv2d(3, 8, 3).eval().to(memory_format=torch.channels_last)(
+            torch.rand(2, 3, 16, 16).contiguous(memory_format=torch.channels_last))
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    cfg = torch.__config__.show()
+    keep = []
+    for line in cfg.splitlines():
+        line = line.strip()
+        if line.startswith(("- CPU capability", "- Intel(R) MKL-DNN", "- OpenMP", "- LAPACK")) \
+                or "BLAS_INFO" in line:
+            keep.append(line.lstrip("- "))
+    blas = [l.split()[-1] for l in open("/proc/self/maps") if "blas" in l.split()[-1]]
+    keep = [k.split(",")[0] if k.startswith("Build settings") else k for k in keep]
+    import re
+    bi = re.findall(r"BLAS_INFO=\w+", cfg)
+    sys.stdout.write("@@ ok PyTorch %s, mkldnn %s, %d threads; %s; %s; BLAS mapped %s\n" % (
+        torch.__version__, torch.backends.mkldnn.is_available(), torch.get_num_threads(),
+        "; ".join(k for k in keep if "BLAS_INFO" not in k), ", ".join(bi),
+        os.path.basename(os.path.realpath(blas[0])) if blas else "none"))
+    sys.stdout.flush()
+
+
 def main():
     workload = sys.argv[1]
     if workload == "pipeline":
@@ -248,7 +464,20 @@ def main():
             torch = setup_torch()
         except ImportError:
             return skip("torch not installed (apt-get install -y python3-torch)")
-        variants = {"vgg": vgg, "inception": inception, "mobilenet": mobilenet, "head": head, "cnn": cnn}[workload](torch)
+        a = sys.argv[2:]
+        variants = {
+            "vgg": lambda t: vgg(t), "inception": lambda t: inception(t), "mobilenet": lambda t: mobilenet(t),
+            "head": lambda t: head(t), "cnn": lambda t: cnn(t),
+            "head03": lambda t: head_fit(t, (4, 4, 512), 256, 0.5, 2e-5, int(a[0])),
+            "head02": lambda t: head_fit(t, (7, 7, 768), 1024, 0.2, 1e-4, int(a[0])),
+            "extract-mobilenet": lambda t: extraction(t, a[0], int(a[1]), "mobilenet"),
+            "extract-vgg": lambda t: extraction(t, a[0], int(a[1]), "vgg"),
+            "finetune-vgg": lambda t: fine_tune(t, int(a[0]), "vgg"),
+            "finetune-mobilenet": lambda t: fine_tune(t, int(a[0]), "mobilenet"),
+            "isa": lambda t: isa_probe(t),
+        }[workload](torch)
+        if workload == "isa":
+            return
         if variants is None:
             return skip("torchvision not installed (apt-get install -y python3-torchvision)")
         sys.stderr.write("peer %s: torch %s, %d threads\n" % (workload, torch.__version__, torch.get_num_threads()))

@@ -1,45 +1,63 @@
 #!/usr/bin/env bash
-# Benchmark: the project (DL4J through this library) against a peer (PyTorch, Debian's python3-torch) on the same
-# machine, in the same run, rounds interleaved (the machine may be shared: compare ratios, not absolute figures).
+# Benchmark: the project (this library, as the notebooks call it) against a peer (PyTorch, Debian's python3-torch)
+# on the same machine, each side in its own process and ONE SIDE AT A TIME (the project's rounds, then the peer's:
+# no interleaving that lets one side's spinning threads slow the other).
 #
-#   bench/run.sh [--quick] [--only vgg,inception,mobilenet,head,cnn,pipeline]
+#   bench/run.sh [--quick] [--shared] [--only WORKLOAD,...]
 #
-# Workloads (batch 20, random weights, fixed random inputs):
-#   vgg        VGG16 conv base forward, 150x150 (also a plain DL4J NHWC VGG16 as a reference)
-#   inception  InceptionV3 up to mixed7, 150x150
-#   mobilenet  MobileNet alpha 1.0, 224x224
-#   head       one epoch of Dense(256,relu)+Dropout(0.5)+Dense(1,sigmoid), 2000 x 8192 features, RMSprop
-#   cnn        notebook 07's small CNN trained from scratch, one pass over 320 images 150x150, batch 32, RMSprop
-#   pipeline   decode+resize JPEGs of cats_and_dogs_filtered/train to 150x150 (ImageFolder vs PIL)
-# The project's DL4J-only path is timed too ("dl4j" rows: the model's DL4J network for the forward workloads, in
-# its own process, and DL4J's own training step for the head), so the gain of each fast path shows.
-# Each workload starts fresh worker processes (one per side), so peak resident memory (VmHWM) is per workload.
+# Default workloads: the notebooks' paths, through the same public calls the notebooks make:
+#   head03             notebook 03's head: ONE model.fit of several epochs WITH validation data, 2000 train + 1000
+#                      validation features (4,4,512) flattened, Dense(256,relu), Dropout(0.5), Dense(1,sigmoid),
+#                      RMSprop(2e-5), batch 20 (figures in s/epoch)
+#   head02             notebook 02's head on InceptionV3 mixed7 features (7,7,768): Flatten, Dense(1024,relu),
+#                      Dropout(0.2), Dense(1,sigmoid), RMSprop(1e-4), batch 20, 38.5M parameters (s/epoch)
+#   extract-mobilenet  Features.extract over JPEG files of cats_and_dogs_filtered/train (decode included),
+#                      MobileNet 0.25 at 224 with its real weights (TL_SHARED/weights), GAP, batch 32 (notebook 07)
+#   extract-vgg        the same with VGG16's conv base at 150x150, batch 20 (notebook 03; random weights)
+#   finetune-vgg       fit of VGG16 with block5 open + notebook 03's head, 150x150, batch 20, RMSprop (random)
+#   finetune-mobilenet fit of MobileNet 1.0 with conv_dw_13 open + GAP/Dropout/Dense head, 224, batch 32, Adam
+# Older workloads, selectable with --only: vgg, inception, mobilenet (Model.predict on random batches), head (one
+# epoch without validation), cnn (notebook 07's small CNN), pipeline (decode+resize only).
 #
-# The peer should run on OpenBLAS (apt-get install libopenblas0-pthread): the script says which BLAS it found.
-# Environment: TL_PEAK_GFLOPS (else measured with bench/peak.c, else 510), TL_THREADS (peer threads; default all
-# cores, as ND4J uses), TL_BENCH_BUILD (build folder), TL_DATA (train folder), JAVA (java binary),
-# TL_JAVA_OPTS (default -Xmx2g), PEER_PY (default /usr/bin/python3).
+# --shared runs every workload twice, quiet and then with one busy process beside it (`yes > /dev/null`, one core),
+# and reports the slowdown quiet/shared per workload. The report names the CPU, the machine's load before and after,
+# and which BLAS / oneDNN ISA each side used (ONEDNN_VERBOSE for the project's plan, torch.__config__ and MKLDNN's
+# verbose line for the peer).
+#
+# Environment: TL_PEAK_GFLOPS (else measured with bench/peak.c, else 510), TL_THREADS (peer threads for the older
+# workloads; default all cores), TL_BENCH_BUILD (build folder), TL_DATA (train folder), TL_SHARED (the shared folder
+# with weights/, default ../shared), JAVA (java binary), TL_JAVA_OPTS (default -Xmx3g), PEER_PY (default
+# /usr/bin/python3).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUICK=0
-ONLY="vgg,inception,mobilenet,head,cnn,pipeline"
+SHARED=0
+ONLY="head03,head02,extract-mobilenet,extract-vgg,finetune-vgg,finetune-mobilenet"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
+        --shared) SHARED=1 ;;
         --only) ONLY="$2"; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
-if [[ $QUICK == 1 ]]; then WARMUP=1; ROUNDS=3; PIPE_IMAGES=200; else WARMUP=1; ROUNDS=5; PIPE_IMAGES=400; fi
+# per round: head epochs (one fit call), JPEG images extracted, images fine-tuned (VGG16, MobileNet)
+if [[ $QUICK == 1 ]]; then
+    WARMUP=1; ROUNDS=3; PIPE_IMAGES=200; EPOCHS=2; EXTRACT_MOBILENET=256; EXTRACT_VGG=100; FT_VGG=60; FT_MOBILENET=96
+else
+    WARMUP=1; ROUNDS=5; PIPE_IMAGES=400; EPOCHS=4; EXTRACT_MOBILENET=600; EXTRACT_VGG=200; FT_VGG=100; FT_MOBILENET=160
+fi
+ROUNDS="${TL_BENCH_ROUNDS:-$ROUNDS}"; EPOCHS="${TL_BENCH_EPOCHS:-$EPOCHS}"   # for a loaded machine
 
 BUILD="${TL_BENCH_BUILD:-${TMPDIR:-/tmp}/transferlab-bench-$(id -u)}"
-DATA="${TL_DATA:-$ROOT/../shared/data/cats_and_dogs_filtered/train}"
-[[ -d "$DATA" ]] || DATA="$ROOT/data/cats_and_dogs_filtered/train"
 JAVA="${JAVA:-java}"
-JAVA_OPTS="${TL_JAVA_OPTS:--Xmx2g}"
+JAVA_OPTS="${TL_JAVA_OPTS:--Xmx3g}"
+export TL_SHARED="${TL_SHARED:-$ROOT/../shared}"
+DATA="${TL_DATA:-$TL_SHARED/data/cats_and_dogs_filtered/train}"
+[[ -d "$DATA" ]] || DATA="$ROOT/data/cats_and_dogs_filtered/train"
 PEER_PY="${PEER_PY:-/usr/bin/python3}"
 mkdir -p "$BUILD"
 LOG="$BUILD/bench.log"
@@ -124,132 +142,145 @@ ask() {   # name, command
     echo "$2" >&"${WIN[$1]}"
     read_reply "$1"
 }
-stop_worker() {
-    local name="$1"
-    ask "$name" mem || true
-    local mem="${REPLY_LINE#ok }"
-    [[ "$REPLY_LINE" == ok* ]] && printf '%s\tmem\t%s\n' "$name" "$mem" >> "$RESULTS"
-    ask "$name" quit || true
-    local i="${WIN[$name]}" o="${WOUT[$name]}"
-    exec {i}>&- {o}<&-
-    wait "${WPID[$name]}" 2>/dev/null || true
-    rm -f "$BUILD/$name.in" "$BUILD/$name.out"
-}
-trap 'for p in "${WPID[@]:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null || true; done' EXIT
-
+PASS=quiet
 java_worker() {   # name, workload args...
     local name="$1"; shift
-    start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@"
+    start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready\ * ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
-        WVARS[$name]="ours"
+        echo "project $name: ${REPLY_LINE}" | tee -a "$RESULTS.notes"
+        WVARS[$name]=""
     fi
 }
 peer_worker() {   # name, workload args...
     local name="$1"; shift
+    WVARS[$name]=""
     [[ $PEER_OK == 1 || "$1" == pipeline ]] || return 0
-    start_worker "$name" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@"
+    start_worker "$name" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready* ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
         echo "peer $name: ${REPLY_LINE}" | tee -a "$RESULTS.notes"
-        WVARS[$name]=""
     fi
 }
 
-run_workload() {   # workload, worker names...
-    local wl="$1"; shift
-    local total=$((WARMUP + ROUNDS)) r w v
+# One worker's rounds, all of them, then the worker stops: the next worker (the other side) starts on a machine
+# where this one no longer runs. Within a worker, the variants alternate round by round.
+run_worker() {   # workload, side (project|peer), worker name
+    local wl="$1" side="$2" w="$3"
+    local total=$((WARMUP + ROUNDS)) r v
+    [[ -n "${WVARS[$w]:-}" ]] || return 0
     for ((r = 1; r <= total; r++)); do
-        for w in "$@"; do
-            for v in ${WVARS[$w]}; do
-                local cmd="round"; [[ "$v" != "-" ]] && cmd="round $v"
-                ask "$w" "$cmd" || return 1
-                local _ok secs items
-                read -r _ok secs items <<< "$REPLY_LINE"
-                if ((r > WARMUP)); then
-                    printf '%s\t%s\t%s\t%s\t%s\n' "$w" "${v/-/ours}" "$r" "$secs" "$items" >> "$RESULTS"
-                fi
-                printf '  %-16s %-14s round %d%s: %6.2f items/s\n' "$w" "${v/-/ours}" "$r" \
-                    "$( ((r <= WARMUP)) && echo ' (warm-up)')" "$(awk -v s="$secs" -v n="$items" 'BEGIN{print n/s}')"
-            done
+        for v in ${WVARS[$w]}; do
+            local cmd="round"; [[ "$v" != "-" ]] && cmd="round $v"
+            ask "$w" "$cmd" || return 1
+            local _ok secs items
+            read -r _ok secs items <<< "$REPLY_LINE"
+            if ((r > WARMUP)); then
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$PASS" "$wl" "$side" "$w" "$v" "$r" "$secs" "$items" >> "$RESULTS"
+            fi
+            printf '  %-6s %-22s %-16s round %d%s: %8.3f s, %s items\n' "$PASS" "$w" "$v" "$r" \
+                "$( ((r <= WARMUP)) && echo ' (warm-up)')" "$secs" "$items"
         done
     done
-    for w in "$@"; do stop_worker "$w"; done
+    ask "$w" mem || true
+    [[ "$REPLY_LINE" == ok* ]] && printf '%s\t%s\t%s\t%s\tmem\t0\t%s\t0\n' "$PASS" "$wl" "$side" "$w" "${REPLY_LINE#ok }" >> "$RESULTS"
+    ask "$w" quit || true
+    local i="${WIN[$w]}" o="${WOUT[$w]}"
+    exec {i}>&- {o}<&-
+    wait "${WPID[$w]}" 2>/dev/null || true
+    unset "WPID[$w]"
+    rm -f "$BUILD/$w.in" "$BUILD/$w.out"
 }
+# a worker that dies (see the log) leaves its workload without that side's rows; the run goes on
+project() { java_worker "$@"; run_worker "$WL" project "$1" || echo "project $1: stopped early" | tee -a "$RESULTS.notes"; }
+peer() { peer_worker "$@"; run_worker "$WL" peer "$1" || echo "peer $1: stopped early" | tee -a "$RESULTS.notes"; }
+
+run_all() {
+    local wl
+    for wl in ${ONLY//,/ }; do
+        WL="$wl"
+        echo "== $wl ($PASS)"
+        case "$wl" in
+            head03|head02)
+                project "$wl" "$wl" "$EPOCHS"; peer "torch-$wl" "$wl" "$EPOCHS" ;;
+            extract-mobilenet)
+                project "$wl" "$wl" "$DATA" "$EXTRACT_MOBILENET"; peer "torch-$wl" "$wl" "$DATA" "$EXTRACT_MOBILENET" ;;
+            extract-vgg)
+                project "$wl" "$wl" "$DATA" "$EXTRACT_VGG"; peer "torch-$wl" "$wl" "$DATA" "$EXTRACT_VGG" ;;
+            finetune-vgg)
+                project "$wl" "$wl" "$FT_VGG"; peer "torch-$wl" "$wl" "$FT_VGG" ;;
+            finetune-mobilenet)
+                project "$wl" "$wl" "$FT_MOBILENET"; peer "torch-$wl" "$wl" "$FT_MOBILENET" ;;
+            vgg)
+                project vgg vgg; project vgg-dl4j vgg-dl4j; project vgg-plain vgg-plain; peer torch-vgg vgg ;;
+            inception)
+                project inception inception; project inception-dl4j inception-dl4j; peer torch-inception inception ;;
+            mobilenet)
+                project mobilenet mobilenet; project mobilenet-dl4j mobilenet-dl4j; peer torch-mobilenet mobilenet ;;
+            head|cnn)
+                project "$wl" "$wl"; peer "torch-$wl" "$wl" ;;
+            pipeline)
+                project pipeline pipeline "$DATA" "$PIPE_IMAGES"; peer pil-pipeline pipeline "$DATA" "$PIPE_IMAGES" ;;
+            *) echo "unknown workload $wl" >&2; exit 2 ;;
+        esac
+    done
+}
+
+# ---- which BLAS and oneDNN ISA each side uses ----
+# the library's version and the ISA it detected (one line per oneDNN copy in the process), then the kernels the probe's
+# primitives ran on (brgconv:avx512_core, jit_wino_4x3:avx512_core...)
+isa_of() {
+    { grep -o -E '(onednn|dnnl|mkldnn)_verbose,info,(oneDNN|DNNL|MKLDNN) v[0-9.]+' "$1" | sed -E 's/.*,info,//'
+      grep -o -E '(onednn|dnnl|mkldnn)_verbose,info,cpu,isa:.*' "$1" | sed -E 's/.*isa://'
+      echo "kernels $(grep -E '_verbose,exec,cpu,' "$1" | cut -d, -f5 | sort -u | paste -sd ' ')"; } \
+        | awk '!seen[$0]++' | paste -sd ';' | sed 's/;/; /g' || true
+}
+ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark isa > "$BUILD/isa-project.txt" 2>&1 || true
+PROJ_INFO=$(grep -E '^@@ ok ' "$BUILD/isa-project.txt" | sed 's/^@@ ok //' || true)
+PROJ_ISA=$(isa_of "$BUILD/isa-project.txt")
+PEER_INFO=""; PEER_ISA=""
+if [[ $PEER_OK == 1 ]]; then
+    ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 "$PEER_PY" "$ROOT/bench/peer_torch.py" isa > "$BUILD/isa-peer.txt" 2>&1 || true
+    PEER_INFO=$(grep -E '^@@ ok ' "$BUILD/isa-peer.txt" | sed 's/^@@ ok //' || true)
+    PEER_ISA=$(isa_of "$BUILD/isa-peer.txt")
+fi
+CPU_NAME=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+load_now() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg); busiest: $(ps -eo pcpu=,comm= --sort=-pcpu | head -4 | awk '{printf "%s %s%%; ", $2, $1}')"; }
+LOAD_BEFORE=$(load_now)
+echo "CPU: $CPU_NAME, $NCPU cores"
+echo "before: $LOAD_BEFORE"
+echo "project: ${PROJ_INFO:-?}"
+echo "project oneDNN ISA: ${PROJ_ISA:-no verbose line}"
+echo "peer: ${PEER_INFO:-none}"
+echo "peer oneDNN ISA: ${PEER_ISA:-no verbose line}"
 
 : > "$RESULTS.notes"
 START=$(date +%s)
-for wl in ${ONLY//,/ }; do
-    echo "== $wl"
-    case "$wl" in
-        vgg)
-            java_worker vgg vgg; java_worker vgg-dl4j vgg-dl4j; java_worker vgg-plain vgg-plain
-            peer_worker torch-vgg vgg
-            run_workload vgg vgg vgg-dl4j vgg-plain ${WVARS[torch-vgg]:+torch-vgg} ;;
-        inception)
-            java_worker inception inception; java_worker inception-dl4j inception-dl4j
-            peer_worker torch-inception inception
-            run_workload inception inception inception-dl4j ${WVARS[torch-inception]:+torch-inception} ;;
-        mobilenet)
-            java_worker mobilenet mobilenet; java_worker mobilenet-dl4j mobilenet-dl4j
-            peer_worker torch-mobilenet mobilenet
-            run_workload mobilenet mobilenet mobilenet-dl4j ${WVARS[torch-mobilenet]:+torch-mobilenet} ;;
-        head)
-            java_worker head head; peer_worker torch-head head
-            run_workload head head ${WVARS[torch-head]:+torch-head} ;;
-        cnn)
-            java_worker cnn cnn; peer_worker torch-cnn cnn
-            run_workload cnn cnn ${WVARS[torch-cnn]:+torch-cnn} ;;
-        pipeline)
-            java_worker pipeline pipeline "$DATA" "$PIPE_IMAGES"; peer_worker pil-pipeline pipeline "$DATA" "$PIPE_IMAGES"
-            run_workload pipeline pipeline ${WVARS[pil-pipeline]:+pil-pipeline} ;;
-        *) echo "unknown workload $wl" >&2; exit 2 ;;
-    esac
-done
+SPINNER=""
+stop_spinner() { if [[ -n "$SPINNER" ]]; then kill "$SPINNER" 2>/dev/null || true; wait "$SPINNER" 2>/dev/null || true; SPINNER=""; fi; }
+trap 'stop_spinner; for p in "${WPID[@]:-}"; do [[ -n "$p" ]] && kill "$p" 2>/dev/null || true; done' EXIT
+PASS=quiet; run_all
+if [[ $SHARED == 1 ]]; then
+    yes > /dev/null &
+    SPINNER=$!
+    echo "shared pass: busy process $SPINNER (yes > /dev/null) beside every worker"
+    PASS=shared; run_all
+    stop_spinner
+fi
+LOAD_AFTER=$(load_now)
 echo "total $(( $(date +%s) - START )) s of benchmarking"
 
-# ---- summary: medians, ratios, fraction of peak, memory ----
+# ---- summary: medians, min/max, ratio project/peer, slowdown quiet/shared, memory ----
 echo
-awk -F'\t' -v peak="$PEAK" -v rounds="$ROUNDS" '
-function median(key,    n, i, j, t, a) {
-    n = cnt[key]; for (i = 1; i <= n; i++) a[i] = val[key, i]
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-$2 == "mem" { mem[$1] = $3; next }
-{ key = $1 SUBSEP $2; if (!(key in cnt)) order[++nk] = key; cnt[key]++; val[key, cnt[key]] = $5 / $4; items[key] = $5 }
-END {
-    gf["vgg"] = 13.24; gf["vgg-plain"] = 13.24; gf["torch-vgg"] = 13.24; gf["vgg-dl4j"] = 13.24
-    gf["inception-dl4j"] = 1.838; gf["mobilenet-dl4j"] = 1.135
-    wl["vgg-dl4j"] = "vgg"; wl["inception-dl4j"] = "inception"; wl["mobilenet-dl4j"] = "mobilenet"
-    gf["inception"] = 1.838; gf["torch-inception"] = 1.838; gf["mobilenet"] = 1.135; gf["torch-mobilenet"] = 1.135
-    wl["vgg"] = "vgg"; wl["vgg-plain"] = "vgg"; wl["torch-vgg"] = "vgg"; wl["inception"] = "inception"
-    wl["torch-inception"] = "inception"; wl["mobilenet"] = "mobilenet"; wl["torch-mobilenet"] = "mobilenet"
-    wl["head"] = "head"; wl["torch-head"] = "head"; wl["cnn"] = "cnn"; wl["torch-cnn"] = "cnn"; wl["pipeline"] = "pipeline"; wl["pil-pipeline"] = "pipeline"
-    for (k = 1; k <= nk; k++) { split(order[k], p, SUBSEP); med[order[k]] = median(order[k])
-        w = wl[p[1]]; if (p[1] == w && p[2] == "ours") ours[w] = med[order[k]]
-        if (p[1] ~ /^(torch|pil)-/) { if (med[order[k]] > best[w]) { best[w] = med[order[k]]; bestv[w] = p[2] }
-                                      if (p[2] == "eager" || p[2] ~ /^pil_1/ || p[2] == "loop") base[w] = med[order[k]] } }
-    printf "%-16s %-14s %12s %10s %9s %9s %9s %9s\n", "worker", "variant", "median it/s", "s/round", "vs peer*", "vs eager", "of peak", "VmHWM MB"
-    for (k = 1; k <= nk; k++) { split(order[k], p, SUBSEP); m = med[order[k]]; w = wl[p[1]]
-        r1 = (best[w] > 0) ? sprintf("%.2fx", m / best[w]) : "-"
-        r2 = (base[w] > 0) ? sprintf("%.2fx", m / base[w]) : "-"
-        fp = (p[1] in gf) ? sprintf("%.1f%%", 100 * m * gf[p[1]] / peak) : "-"
-        printf "%-16s %-14s %12.2f %10.3f %9s %9s %9s %9s\n", p[1], p[2], m, items[order[k]] / m, r1, r2, fp,
-            (p[1] in mem) ? sprintf("%.0f", mem[p[1]] / 1024) : "-" }
-    print ""
-    print "* vs peer = this row / the best peer variant of the workload (" rounds " timed rounds, medians)."
-    print ""
-    print "Goals:"
-    if ("vgg" in ours && best["vgg"] > 0) printf "  VGG16 >= 1.15x PyTorch best (%s): %.2fx  %s\n", bestv["vgg"], ours["vgg"] / best["vgg"], (ours["vgg"] / best["vgg"] >= 1.15) ? "MET" : "MISSED"
-    if ("inception" in ours && base["inception"] > 0) printf "  InceptionV3-to-mixed7 >= 1.0x PyTorch eager: %.2fx  %s\n", ours["inception"] / base["inception"], (ours["inception"] >= base["inception"]) ? "MET" : "MISSED"
-    if ("mobilenet" in ours && base["mobilenet"] > 0) printf "  MobileNet >= 1.0x PyTorch eager: %.2fx  %s\n", ours["mobilenet"] / base["mobilenet"], (ours["mobilenet"] >= base["mobilenet"]) ? "MET" : "MISSED"
-    if ("head" in ours && best["head"] > 0) printf "  dense head epoch time <= 1.0x PyTorch (%s): %.2fx the time  %s\n", bestv["head"], best["head"] / ours["head"], (ours["head"] >= best["head"]) ? "MET" : "MISSED"
-    if ("pipeline" in ours && "vgg" in ours) printf "  input pipeline >= 3x VGG16 rate: %.1f img/s = %.1fx of %.1f  %s\n", ours["pipeline"], ours["pipeline"] / ours["vgg"], ours["vgg"], (ours["pipeline"] >= 3 * ours["vgg"]) ? "MET" : "MISSED"
-    if ("vgg" in mem) printf "  VGG16 peak memory <= 2 GB: %.0f MB  %s\n", mem["vgg"] / 1024, (mem["vgg"] <= 2 * 1024 * 1024) ? "MET" : "MISSED"
-}' "$RESULTS"
+echo "CPU: $CPU_NAME, $NCPU cores; peak $PEAK GFLOP/s ($PEAK_HOW)"
+echo "machine load before: $LOAD_BEFORE"
+echo "machine load after:  $LOAD_AFTER"
+echo "project: ${PROJ_INFO:-?}; oneDNN ${PROJ_ISA:-(no verbose line)}"
+echo "peer:    ${PEER_INFO:-none}; oneDNN ${PEER_ISA:-(no verbose line)}"
+echo
+awk -F'\t' -v rounds="$ROUNDS" -f "$ROOT/bench/summary.awk" "$RESULTS"
 [[ -s "$RESULTS.notes" ]] && { echo; cat "$RESULTS.notes"; }
 echo
-echo "raw rounds: $RESULTS"
+echo "raw rounds: $RESULTS (pass, workload, side, worker, variant, round, seconds, items)"

@@ -2,8 +2,14 @@ package io.transferlab.bench;
 
 import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.applications.Applications;
+import io.transferlab.data.ClassMode;
 import io.transferlab.data.ImageFolder;
+import io.transferlab.data.Images;
+import io.transferlab.data.Preprocessing;
+import io.transferlab.inference.Features;
 import io.transferlab.models.Model;
+import io.transferlab.models.Sequential;
+import io.transferlab.layers.GlobalAveragePooling2D;
 import io.transferlab.layers.Conv2D;
 import io.transferlab.layers.Dense;
 import io.transferlab.layers.Dropout;
@@ -79,9 +85,23 @@ public final class Benchmark {
             case "head" -> head();
             case "cnn" -> Map.of("ours", smallCnn());
             case "pipeline" -> Map.of("ours", pipeline(Path.of(args[1]), Integer.parseInt(args[2])));
+            // the notebooks' own paths (bench/run.sh's default workloads)
+            case "head03" -> Map.of("ours", headFitWithValidation(new long[]{4, 4, 512}, 256, 0.5, 2e-5,
+                    Integer.parseInt(args[1])));
+            case "head02" -> Map.of("ours", headFitWithValidation(new long[]{7, 7, 768}, 1024, 0.2, 1e-4,
+                    Integer.parseInt(args[1])));
+            case "extract-mobilenet" -> Map.of("ours", extractMobileNet(Path.of(args[1]), Integer.parseInt(args[2])));
+            case "extract-vgg" -> Map.of("ours", extractVgg(Path.of(args[1]), Integer.parseInt(args[2])));
+            case "finetune-vgg" -> Map.of("ours", fineTuneVgg(Integer.parseInt(args[1])));
+            case "finetune-mobilenet" -> Map.of("ours", fineTuneMobileNet(Integer.parseInt(args[1])));
+            case "isa" -> {
+                isaProbe();
+                System.exit(0);
+                yield Map.of();
+            }
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         };
-        System.err.println("benchmark worker " + workload + ": " + Backend.describe());
+        System.err.println("benchmark worker " + workload + ": " + Backend.describe() + "; BLAS " + loadedBlas());
         answer("ready " + String.join(",", variants.keySet()));
         var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
@@ -232,6 +252,176 @@ public final class Benchmark {
             }
             return n;
         };
+    }
+
+    // ---- the notebooks' paths ----
+
+    /**
+     * A classifier head on extracted features, trained the way notebooks 02 and 03 train it: ONE call of
+     * {@code fit(x, y, epochs, 20, xVal, yVal)} (shuffled batches, a validation pass after every epoch), on 2000
+     * training and 1000 validation examples of the given feature shape (random values; speed does not depend on
+     * them). Notebook 03: (4, 4, 512) flattened by {@code train.flat()}, Dense(256, relu), Dropout(0.5), Dense(1,
+     * sigmoid), RMSprop(2e-5). Notebook 02: InceptionV3's mixed7 (7, 7, 768), Flatten, Dense(1024, relu),
+     * Dropout(0.2), Dense(1, sigmoid), RMSprop(1e-4): 38,537,217 parameters. Each round compiles a fresh optimizer
+     * state (as a notebook's compile cell does) and answers the number of epochs as its items: s/item is s/epoch.
+     */
+    private static Round headFitWithValidation(long[] featureShape, int units, double dropout, double lr, int epochs) {
+        Nd4j.getRandom().setSeed(5);
+        long[] trainShape = new long[featureShape.length + 1];
+        long[] valShape = new long[featureShape.length + 1];
+        trainShape[0] = 2000;
+        valShape[0] = 1000;
+        System.arraycopy(featureShape, 0, trainShape, 1, featureShape.length);
+        System.arraycopy(featureShape, 0, valShape, 1, featureShape.length);
+        INDArray x = Nd4j.rand(DataType.FLOAT, trainShape);
+        INDArray y = Nd4j.rand(DataType.FLOAT, 2000, 1).gt(0.5).castTo(DataType.FLOAT);
+        INDArray xv = Nd4j.rand(DataType.FLOAT, valShape);
+        INDArray yv = Nd4j.rand(DataType.FLOAT, 1000, 1).gt(0.5).castTo(DataType.FLOAT);
+        Model m;
+        if (featureShape[0] == 4) {
+            // notebook 03: Sequential.withInput(4 * 4 * 512) on train.flat()
+            long flat = featureShape[0] * featureShape[1] * featureShape[2];
+            x = x.reshape(2000, flat);
+            xv = xv.reshape(1000, flat);
+            m = Sequential.withInput(flat).add(new Dense(units, "relu", "dense"))
+                    .add(new Dropout(dropout, "dropout")).add(new Dense(1, "sigmoid", "dense_1"));
+        } else {
+            // notebook 02: model.after("mixed7") of Flatten, Dense(1024), Dropout(0.2), Dense(1)
+            Tensor in = Input(featureShape);
+            Tensor h = new Flatten("flatten").on(in);
+            h = new Dense(units, "relu", "dense").on(h);
+            h = new Dropout(dropout, "dropout").on(h);
+            m = Model.of("head", in, new Dense(1, "sigmoid", "dense_1").on(h));
+        }
+        System.err.printf("head: %,d parameters, %d epochs per fit%n", m.countParams(), epochs);
+        INDArray fx = x, fxv = xv;
+        return () -> {
+            m.compile(Optimizer.RMSprop(lr), "binary_crossentropy", "accuracy");
+            m.fit(fx, y, epochs, BATCH, fxv, yv);
+            return epochs;
+        };
+    }
+
+    /** The first perRound/2 images of each class of a JPEG folder, as the notebooks' flow(...) builders read them. */
+    private static ImageFolder.Builder folder(Path train, int perRound, int size, int batch) {
+        return ImageFolder.at(train).targetSize(size, size).batchSize(batch).classMode(ClassMode.BINARY)
+                .shuffle(false).limitPerClass(Math.max(1, perRound / 2));
+    }
+
+    /**
+     * Notebook 07's extraction: MobileNet alpha 0.25 at 224 with its real ImageNet weights (found through
+     * TL_SHARED or the weight cache), GlobalAveragePooling2D("features"), {@code Features.extract(model.upTo("features"),
+     * images)} over JPEG files (decode, bilinear resize, "tf" preprocessing, batch 32). The feature cache is off, so
+     * every round decodes and runs the network.
+     */
+    private static Round extractMobileNet(Path train, int perRound) {
+        System.setProperty("transferlab.featureCache", "false");
+        Model base = Applications.mobileNet().alpha(0.25).includeTop(false).inputShape(224, 224, 3)
+                .weights("imagenet").build();
+        base.freeze();
+        Tensor x = new GlobalAveragePooling2D("features").on(base.output());
+        x = new Dropout(0.2, "dropout").on(x);
+        Model model = Model.of(base.input(), new Dense(1, "sigmoid", "dense").on(x));
+        Model features = model.upTo("features");
+        ImageFolder images = folder(train, perRound, 224, 32).preprocessing(Preprocessing.TF)
+                .interpolation(Images.Interpolation.BILINEAR).build();
+        return () -> Features.extract(features, images).features().size(0);
+    }
+
+    /** Notebook 03's extraction: VGG16's conv base at 150x150 (random weights), batch 20, rescale 1/255, over JPEGs. */
+    private static Round extractVgg(Path train, int perRound) {
+        System.setProperty("transferlab.featureCache", "false");
+        Model convBase = Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build();
+        ImageFolder images = folder(train, perRound, 150, 20).preprocessing(Preprocessing.RESCALE).build();
+        return () -> Features.extract(convBase, images).features().size(0);
+    }
+
+    private static INDArray[] randomImages(int n, int size, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, size, size, 3);
+        INDArray y = Nd4j.rand(DataType.FLOAT, n, 1).gt(0.5).castTo(DataType.FLOAT);
+        return new INDArray[]{x, y};
+    }
+
+    /**
+     * Fine-tuning VGG16's block 5 with notebook 03's head (Flatten, Dense(256, relu), Dropout(0.5), Dense(1,
+     * sigmoid)) at 150x150, batch 20, RMSprop(1e-5): one {@code fit} of one epoch over n random images per round
+     * (random weights; decoding is timed by the extraction workloads).
+     */
+    private static Round fineTuneVgg(int n) {
+        Model base = Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build();
+        base.freeze();
+        base.unfreezeFrom("block5_conv1");
+        Tensor h = new Flatten("flatten").on(base.output());
+        h = new Dense(256, "relu", "dense").on(h);
+        h = new Dropout(0.5, "dropout").on(h);
+        Model model = Model.of(base.input(), new Dense(1, "sigmoid", "dense_1").on(h));
+        model.compile(Optimizer.RMSprop(1e-5), "binary_crossentropy", "accuracy");
+        System.err.printf("fine-tune VGG16: %,d of %,d parameters trainable%n", model.trainableParams(), model.countParams());
+        INDArray[] xy = randomImages(n, 150, 7);
+        return () -> {
+            model.fit(xy[0], xy[1], 1, BATCH, null, null);
+            return n;
+        };
+    }
+
+    /**
+     * Notebook 07's fine-tuning: MobileNet alpha 1.0 at 224 (random weights), frozen, then
+     * {@code unfreezeFrom("conv_dw_13")}, GlobalAveragePooling2D, Dropout(0.2), Dense(1, sigmoid), Adam(1e-5),
+     * batch 32: one {@code fit} of one epoch over n random images per round.
+     */
+    private static Round fineTuneMobileNet(int n) {
+        Model base = Applications.mobileNet().alpha(1.0).includeTop(false).inputShape(224, 224, 3).build();
+        base.freeze();
+        base.unfreezeFrom("conv_dw_13");
+        Tensor h = new GlobalAveragePooling2D("features").on(base.output());
+        h = new Dropout(0.2, "dropout").on(h);
+        Model model = Model.of(base.input(), new Dense(1, "sigmoid", "dense").on(h));
+        model.compile(Optimizer.Adam(1e-5), "binary_crossentropy", "accuracy");
+        System.err.printf("fine-tune MobileNet: %,d of %,d parameters trainable%n", model.trainableParams(),
+                model.countParams());
+        INDArray[] xy = randomImages(n, 224, 8);
+        return () -> {
+            model.fit(xy[0], xy[1], 1, 32, null, null);
+            return n;
+        };
+    }
+
+    /**
+     * Run by bench/run.sh with ONEDNN_VERBOSE=1 (and DNNL_VERBOSE=1): one prediction on the inference plan and one
+     * training step, so that both oneDNN copies in the process (the dnnl preset's, ND4J's) print the ISA they
+     * dispatch to; then the BLAS library ND4J loaded.
+     */
+    private static void isaProbe() {
+        Tensor in = Input(16, 16, 3);
+        Tensor h = new Conv2D(8, 3, 3, "conv").activation("relu").on(in);
+        h = new Flatten("flatten").on(h);
+        Model m = Model.of("probe", in, new Dense(1, "sigmoid", "out").on(h));
+        m.compile(Optimizer.RMSprop(1e-3), "binary_crossentropy", "accuracy");
+        INDArray[] xy = randomImages(4, 16, 9);
+        m.predict(xy[0]);
+        m.fit(xy[0], xy[1], 1, 4, null, null);
+        Nd4j.getExecutioner().commit();
+        System.out.println("@@ ok " + Backend.describe() + "; inference path: "
+                + io.transferlab.inference.Inference.describe(m) + "; BLAS " + loadedBlas() + "; " + Backend.cpuName());
+        System.out.flush();
+    }
+
+    /** The BLAS shared libraries mapped into this process (ND4J's OpenBLAS, normally). */
+    private static String loadedBlas() {
+        try {
+            var libs = new java.util.TreeSet<String>();
+            for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                String f = l.substring(l.lastIndexOf(' ') + 1);
+                String name = f.isEmpty() ? "" : Path.of(f).getFileName().toString();
+                if (name.toLowerCase(java.util.Locale.ROOT).contains("blas")) {
+                    libs.add(name);
+                }
+            }
+            return libs.isEmpty() ? "none mapped" : String.join(",", libs);
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 
     private static long vmHwmKb() {
