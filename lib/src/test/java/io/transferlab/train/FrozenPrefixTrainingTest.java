@@ -201,7 +201,8 @@ class FrozenPrefixTrainingTest {
             EpochLog s = hs.epochs().get(e), f = hf.epochs().get(e);
             assertEquals(s.loss(), f.loss(), 1e-5 * Math.max(1, s.loss()), "training loss, epoch " + (e + 1));
             assertEquals(s.accuracy(), f.accuracy(), 1e-9, "training accuracy, epoch " + (e + 1));
-            assertEquals(s.valLoss(), f.valLoss(), 1e-5 * Math.max(1, s.valLoss()), "validation loss, epoch " + (e + 1));
+            // validation runs on the weights, so it carries their differences (Adam's: up to 1e-4 relative)
+            assertEquals(s.valLoss(), f.valLoss(), tolerance / 2 * Math.max(1, s.valLoss()), "validation loss, epoch " + (e + 1));
             assertEquals(s.valAccuracy(), f.valAccuracy(), 1e-9, "validation accuracy, epoch " + (e + 1));
         }
         List<List<INDArray>> frozenAfter = fast.leaves().stream().filter(l -> !l.trainable() && !l.layer().weightSpecs().isEmpty())
