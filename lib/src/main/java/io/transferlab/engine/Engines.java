@@ -17,7 +17,9 @@ import io.transferlab.runtime.Backend;
  * <ul>
  *   <li>{@link #forward}: inference (predict, feature extraction, evaluation) on the oneDNN engine's compiled plan
  *   when it covers the model, else on the DL4J engine; {@code TL_FAST_INFERENCE=0} forces DL4J.</li>
- *   <li>{@link #trainStep}: a classifier head on features trains on the oneDNN engine's head trainer, everything
+ *   <li>{@link #trainStep}: a model whose learning layers all come after a frozen prefix (fine-tuning) runs the
+ *   prefix forward on the inference plan and trains the rest on DL4J ({@code TL_FAST_FINETUNE=0} trains the
+ *   whole network on DL4J); a classifier head on features trains on the oneDNN engine's head trainer, everything
  *   else on the DL4J engine; {@code TL_FAST_HEAD=0} forces DL4J.</li>
  * </ul>
  * With {@code transferlab.verbose=true} the choice and its reason are printed.
@@ -59,6 +61,17 @@ public final class Engines {
      * @param inputAugmented whether the trainer augments the input batches (heads on features never are)
      */
     public static TrainStep trainStep(Functional model, Optimizer optimizer, Loss loss, boolean inputAugmented) {
+        String fineTune = fastFineTuning() ? frozenPrefixWhyNot(model) : "TL_FAST_FINETUNE=0";
+        if (fineTune == null) {
+            TrainStep step = new FrozenPrefixStep(model, optimizer, loss, FrozenPrefix.of(model));
+            if (Backend.verbose()) {
+                System.out.println("Training path: " + step.describe());
+            }
+            return step;
+        }
+        if (Backend.verbose()) {
+            System.out.println("Fast fine-tuning (frozen prefix on the inference plan) not used: " + fineTune);
+        }
         String why = inputAugmented ? "input augmentation" : !OneDnnEngine.headTrainingEnabled() ? "TL_FAST_HEAD=0" : null;
         Dl4jTrainStep base = Dl4jEngine.get().trainStep(model, optimizer, loss);
         TrainStep step = base;
@@ -73,6 +86,31 @@ public final class Engines {
             System.out.println("Training path: " + step.describe() + (why == null ? "" : " (" + why + ")"));
         }
         return step;
+    }
+
+    /** Whether fine-tuning runs a frozen prefix on the inference plan (unless TL_FAST_FINETUNE=0 or transferlab.fastFinetune=false). */
+    public static boolean fastFineTuning() {
+        return Backend.switchedOn("transferlab.fastFinetune", "TL_FAST_FINETUNE");
+    }
+
+    /**
+     * Null when {@link #trainStep} trains the model as a frozen prefix run forward on the oneDNN inference plan and a
+     * trainable suffix on DL4J; else why not (no frozen prefix with weights before every learning layer, or the
+     * oneDNN engine is off or absent).
+     */
+    public static String frozenPrefixWhyNot(Functional model) {
+        if (!fastInference()) {
+            return "fast inference switched off by TL_FAST_INFERENCE=0";
+        }
+        if (OneDnnEngine.unavailable() != null) {
+            return OneDnnEngine.unavailable();
+        }
+        return FrozenPrefix.of(model).whyNot();
+    }
+
+    /** The layer whose output ends the frozen prefix {@link #trainStep} would run on the inference plan, or null. */
+    public static String frozenPrefixCut(Functional model) {
+        return frozenPrefixWhyNot(model) == null ? FrozenPrefix.of(model).cut() : null;
     }
 
     /**
