@@ -249,7 +249,8 @@ def find_headline(nb, parameters):
                                  f"({len(found)} matches)")
             values[name] = found[n - 1 if n > 0 else n]
         elif name in parameters:
-            values[name] = parameters[name]
+            v = str(parameters[name])
+            values[name] = v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v  # a Java string literal: its text
         else:
             raise ValueError(f"headline placeholder {{{name}}} is neither in metadata transferlab.headline_values "
                              f"nor a parameter")
