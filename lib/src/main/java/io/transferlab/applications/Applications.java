@@ -88,6 +88,9 @@ public final class Applications {
         r.put("InceptionV3", Applications::inceptionV3);
         r.put("MobileNet", Applications::mobileNet);
         r.put("MobileNetV2", Applications::mobileNetV2);
+        r.put("DenseNet121", Applications::denseNet121);
+        r.put("DenseNet169", Applications::denseNet169);
+        r.put("DenseNet201", Applications::denseNet201);
         r.put("Xception", Applications::xception);
         r.put("EfficientNetB0", Applications::efficientNetB0);
         r.put("EfficientNetB1", Applications::efficientNetB1);

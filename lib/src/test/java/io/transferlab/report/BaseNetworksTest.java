@@ -33,7 +33,24 @@ class BaseNetworksTest {
                 checked.add(name);
             }
         }
-        assertTrue(checked.size() >= 11, "checked " + checked);
+        assertEquals(KERAS_DEPTH.size(), checked.size(), "checked " + checked);
+    }
+
+    @Test
+    void everyFactoryOfApplicationsIsInTheRegistry() {
+        List<String> factories = new ArrayList<>();
+        for (java.lang.reflect.Method m : Applications.class.getDeclaredMethods()) {
+            if (java.lang.reflect.Modifier.isStatic(m.getModifiers()) && java.lang.reflect.Modifier.isPublic(m.getModifiers())
+                    && m.getParameterCount() == 0
+                    && io.transferlab.applications.ApplicationBuilder.class.isAssignableFrom(m.getReturnType())) {
+                factories.add(m.getName());
+            }
+        }
+        assertEquals(factories.size(), Applications.names().size(),
+                "factories " + factories + " against the registry " + Applications.names());
+        for (String f : factories) {
+            assertTrue(Applications.names().stream().anyMatch(n -> n.equalsIgnoreCase(f)), f + " is not in the registry");
+        }
     }
 
     @Test
