@@ -6,6 +6,7 @@ import io.transferlab.graph.Functional;
 import io.transferlab.layers.Layer;
 import io.transferlab.models.Model;
 import io.transferlab.runtime.Display;
+import io.transferlab.runtime.MixedPrecision;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -32,12 +33,14 @@ import java.util.function.Consumer;
  * of the features it gives without its top, and the CPU time per image of {@link Model#predict} (the fast inference
  * plan the notebooks use) on this machine at the network's own input size. Every figure is measured or counted here;
  * none is copied from Keras's page. The timing runs the classifier with its ImageNet top on random pixels (the time
- * does not depend on the weights' values), after one warm-up call that builds the plan.
+ * does not depend on the weights' values), after one warm-up call that builds the plan. Where the CPU computes
+ * bfloat16 natively, the same calls are timed again under Keras's {@code mixed_bfloat16} policy
+ * ({@link MixedPrecision}), in a column of their own; the policy in force before is restored.
  */
 public final class BaseNetworks implements Display.Html {
     /** One network's row. */
     public record Row(String network, int inputSize, long params, int depth, double weightsMb, String features,
-                      double msPerImage) {
+                      double msPerImage, double msPerImageBf16) {
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -73,15 +76,38 @@ public final class BaseNetworks implements Display.Html {
                 full.predict(x);
                 ms[r] = (System.nanoTime() - t0) / 1e6 / batch;
             }
-            Arrays.sort(ms);
-            double median = repeats % 2 == 1 ? ms[repeats / 2] : (ms[repeats / 2 - 1] + ms[repeats / 2]) / 2;
+            double median = median(ms);
+            double bf16 = Double.NaN;
+            if (MixedPrecision.bf16Unsupported() == null) { // the same calls under Keras's mixed_bfloat16 policy
+                String before = MixedPrecision.policy();
+                try {
+                    MixedPrecision.set(MixedPrecision.MIXED_BFLOAT16);
+                    full.predict(x);
+                    for (int r = 0; r < repeats; r++) {
+                        long t0 = System.nanoTime();
+                        full.predict(x);
+                        ms[r] = (System.nanoTime() - t0) / 1e6 / batch;
+                    }
+                    bf16 = median(ms);
+                } finally {
+                    MixedPrecision.set(before);
+                }
+            }
             Row row = new Row(name, size, full.countParams(), depth(full), full.countParams() * 4 / 1e6,
-                    base.outputShape().toString(), median);
+                    base.outputShape().toString(), median, bf16);
             b.rows.add(row);
-            progress.accept(String.format("%-14s %,13d params  %6.1f ms/image", name, row.params(), median));
+            progress.accept(String.format("%-14s %,13d params  %6.1f ms/image", name, row.params(), median)
+                    + (Double.isNaN(bf16) ? "" : String.format("  (mixed_bfloat16: %.1f)", bf16)));
         }
         progress.accept(b.rows.size() + " networks measured on " + b.cpu);
         return b;
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /** Layers with weights, counted through nested models (Keras's "depth" column counts these). */
@@ -110,6 +136,10 @@ public final class BaseNetworks implements Display.Html {
                 DoubleColumn.create("weights MB", rows.stream().mapToDouble(Row::weightsMb)),
                 StringColumn.create("features (no top)", rows.stream().map(Row::features).toList()),
                 DoubleColumn.create("ms/image (CPU)", rows.stream().mapToDouble(Row::msPerImage)));
+        if (rows.stream().anyMatch(r -> !Double.isNaN(r.msPerImageBf16()))) {
+            t.addColumns(DoubleColumn.create("ms/image (mixed_bfloat16)", rows.stream().mapToDouble(Row::msPerImageBf16)));
+            t.doubleColumn("ms/image (mixed_bfloat16)").setPrintFormatter(new DecimalFormat("0.0"), "");
+        }
         t.longColumn("params").setPrintFormatter(new tech.tablesaw.columns.numbers.NumberColumnFormatter(new DecimalFormat("#,##0")));
         t.doubleColumn("weights MB").setPrintFormatter(new DecimalFormat("0.0"), "");
         t.doubleColumn("ms/image (CPU)").setPrintFormatter(new DecimalFormat("0.0"), "");

@@ -63,6 +63,13 @@ class BaseNetworksTest {
         assertEquals(4_253_864 * 4 / 1e6, r.weightsMb(), 1e-9);
         assertEquals("(None, 7, 7, 1024)", r.features().replace("null", "None"));
         assertTrue(r.msPerImage() > 0);
+        if (io.transferlab.runtime.MixedPrecision.bf16Unsupported() == null) {
+            assertTrue(r.msPerImageBf16() > 0, "timed under mixed_bfloat16 too");
+            assertTrue(b.toHtml().contains("mixed_bfloat16"));
+        } else {
+            assertTrue(Double.isNaN(r.msPerImageBf16()));
+        }
+        assertEquals("float32", io.transferlab.runtime.MixedPrecision.policy(), "the policy in force before is restored");
         assertEquals(2, lines.size());
         assertTrue(lines.get(1).startsWith("1 networks measured on "), lines.get(1));
         assertTrue(b.toHtml().contains("4,253,864"), b.toHtml());
