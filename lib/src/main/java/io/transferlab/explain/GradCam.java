@@ -59,9 +59,8 @@ public final class GradCam {
             throw new IllegalArgumentException("Grad-CAM needs a classifier with outputs (batch, classes); model '"
                     + model.name() + "' outputs " + model.outputShape());
         }
-        this.outputLayer = outputLayer(model);
-        String act = outputLayer instanceof Dense d ? d.activation()
-                : outputLayer instanceof Activation a ? a.activation() : null;
+        this.outputLayer = model.outputLayer();
+        String act = model.outputActivation();
         this.logits = "softmax".equals(act) || "sigmoid".equals(act);
         this.layerName = layerName != null ? check(model, layerName) : lastFeatureMap(model);
     }
@@ -144,14 +143,6 @@ public final class GradCam {
         return name;
     }
 
-    private static Layer outputLayer(Functional model) {
-        Tensor t = model.output();
-        while (t.layer() instanceof Functional inner) {
-            t = inner.output();
-        }
-        return t.layer();
-    }
-
     private synchronized LayerGradient gradient() {
         if (gradient == null) {
             gradient = Engines.layerGradient(model, layerName, logits);
@@ -206,7 +197,7 @@ public final class GradCam {
         INDArray weights;
         LayerGradient.Result r;
         if (chosen == null) {
-            chosen = topClasses(g.outputs(in)); // a forward pass first, for the top classes
+            chosen = topClasses(g.outputs(in), logits); // a forward pass first, for the top classes
 
         }
         weights = Nd4j.zeros(DataType.DOUBLE, n, units);
@@ -258,14 +249,14 @@ public final class GradCam {
         return out;
     }
 
-    private static int[] topClasses(INDArray outs) {
+    private static int[] topClasses(INDArray outs, boolean logits) {
         int n = (int) outs.size(0);
         int units = (int) outs.size(1);
         int[] c = new int[n];
         for (int i = 0; i < n; i++) {
             if (units == 1) {
                 // a logit above 0, or a probability above 0.5 where the output is not a logit
-                c[i] = outs.getDouble(i, 0) > 0 ? 1 : 0;
+                c[i] = outs.getDouble(i, 0) > (logits ? 0 : 0.5) ? 1 : 0;
             } else {
                 int best = 0;
                 for (int k = 1; k < units; k++) {

@@ -166,6 +166,25 @@ public class Functional extends Layer {
     }
 
     /** The model's output tensor (Keras's model.output), to build on in the functional style. */
+    /** The layer that produces the model's output, looked for inside nested models (a Sequential head's last layer). */
+    public Layer outputLayer() {
+        Tensor t = output();
+        while (t.layer() instanceof Functional inner) {
+            t = inner.output();
+        }
+        return t.layer();
+    }
+
+    /**
+     * The activation the model's output ends with ("softmax", "sigmoid", "linear", ...): that of its last Dense or
+     * Activation layer; null when the last layer is of another kind.
+     */
+    public String outputActivation() {
+        Layer last = outputLayer();
+        return last instanceof io.transferlab.layers.Dense d ? d.activation()
+                : last instanceof io.transferlab.layers.Activation a ? a.activation() : null;
+    }
+
     public Tensor output() {
         return output;
     }

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -55,7 +54,7 @@ final class ImagePredictor {
         List<Item> images = new ArrayList<>();
         List<Path> others = new ArrayList<>();
         for (Path p : all) {
-            if (isImageName(p)) {
+            if (Images.hasImageExtension(p)) {
                 images.add(new Item(p, fileOrFolder.relativize(p).toString().replace('\\', '/')));
             } else {
                 others.add(p);
@@ -71,12 +70,6 @@ final class ImagePredictor {
                     + String.join(", ", Images.EXTENSIONS.stream().sorted().toList()) + ")");
         }
         return images;
-    }
-
-    static boolean isImageName(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        int dot = n.lastIndexOf('.');
-        return dot >= 0 && Images.EXTENSIONS.contains(n.substring(dot + 1));
     }
 
     /** The input images are prepared with: the model's own, at the model's input size where it has one. */
@@ -141,7 +134,7 @@ final class ImagePredictor {
                 System.arraycopy(px[ok.get(j)], 0, all, j * per, per);
             }
             INDArray out = model.predict(Nd4j.create(all, new long[]{ok.size(), input.height(), input.width(), 3}, 'c'));
-            double[][] p = probabilities(out);
+            double[][] p = probabilities(out, model.outputActivation());
             if (k < 0) {
                 k = Math.min(top, p[0].length);
                 for (int r = 0; r < k; r++) {
@@ -169,8 +162,18 @@ final class ImagePredictor {
         return t;
     }
 
-    /** Per row, a probability per class; a single sigmoid output p is the two classes (1 - p, p), as Keras's binary mode. */
-    static double[][] probabilities(INDArray out) {
+    /**
+     * Per row, a probability per class; a single sigmoid output p is the two classes (1 - p, p), as Keras's binary
+     * mode. An output that is not a probability (a last Dense without softmax or sigmoid: logits, as Keras's
+     * from_logits heads give) is refused rather than shown as if it were one.
+     */
+    static double[][] probabilities(INDArray out, String activation) {
+        if (!"softmax".equals(activation) && !"sigmoid".equals(activation)) {
+            throw new IllegalStateException("The model's output is not a probability: its last layer's activation is "
+                    + (activation == null ? "not a softmax or sigmoid" : "'" + activation + "'") + ". Predictions with "
+                    + "class names need a classifier ending in softmax (or sigmoid for two classes); for a head that "
+                    + "outputs logits, add Activation(\"sigmoid\") or Activation(\"softmax\") on top of it.");
+        }
         if (out.rank() != 2) {
             throw new IllegalStateException("The model's output has shape " + Arrays.toString(out.shape())
                     + "; predictions on image files need a classifier's output (batch, classes)");

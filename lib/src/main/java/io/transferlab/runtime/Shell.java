@@ -74,9 +74,41 @@ public final class Shell {
         }
         List<String> lines = new ArrayList<>();
         Deque<String> tail = new ArrayDeque<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
+        // the output is read on a thread of its own, so that an interrupt (a notebook's stop button) is seen even
+        // while the command prints nothing
+        java.util.concurrent.BlockingQueue<Object> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        Object end = new Object();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    queue.add(line);
+                }
+            } catch (IOException e) {
+                queue.add(e);
+            } finally {
+                queue.add(end);
+            }
+        }, "shell-output");
+        reader.setDaemon(true);
+        reader.start();
+        boolean finished = false;
+        try {
+            while (true) {
+                Object item = queue.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException();
+                }
+                if (item == null) {
+                    continue;
+                }
+                if (item == end) {
+                    break;
+                }
+                if (item instanceof IOException e) {
+                    throw new UncheckedIOException("Lost the output of " + String.join(" ", cmd), e);
+                }
+                String line = (String) item;
                 lines.add(line);
                 tail.addLast(line);
                 if (tail.size() > 20) {
@@ -85,24 +117,22 @@ public final class Shell {
                 if (show.test(line)) {
                     System.out.println(line);
                 }
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedException();
-                }
             }
             int code = p.waitFor();
+            finished = true;
             if (code != 0) {
                 throw new IllegalStateException("Command failed with exit status " + code + ": " + String.join(" ", cmd)
                         + "\nits last lines:\n" + String.join("\n", tail));
             }
             return new Result(List.copyOf(lines), code);
         } catch (InterruptedException e) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new java.util.concurrent.CancellationException("Interrupted: stopped " + String.join(" ", cmd));
-        } catch (IOException e) {
-            p.destroyForcibly();
-            throw new UncheckedIOException("Lost the output of " + String.join(" ", cmd), e);
+        } finally {
+            if (!finished) { // interrupted, or anything else went wrong: the command and its children stop too
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
         }
     }
 }

@@ -219,4 +219,14 @@ class PredictFilesTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Applications.decodePredictions(Nd4j.zeros(2, 10), 3));
         assertTrue(e.getMessage().contains("(samples, 1000)"), e.getMessage());
     }
+
+    @org.junit.jupiter.api.Test
+    void anOutputThatIsNotAProbabilityIsRefused() {
+        org.nd4j.linalg.api.ndarray.INDArray logits = org.nd4j.linalg.factory.Nd4j.createFromArray(new float[][]{{3.2f}, {-2.2f}});
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> ImagePredictor.probabilities(logits, "linear"));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'linear'"), e.getMessage());
+        double[][] p = ImagePredictor.probabilities(org.nd4j.linalg.factory.Nd4j.createFromArray(new float[][]{{0.25f}}), "sigmoid");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{0.75, 0.25}, p[0], 1e-7);
+    }
 }

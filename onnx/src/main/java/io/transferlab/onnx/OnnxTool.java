@@ -24,11 +24,13 @@ import java.util.stream.Stream;
  * The ONNX module's command line (onnx/run.sh), for notebooks and for people who deploy without one:
  * <pre>
  * export  MODEL.tlmodel OUT.onnx                     write the saved model as an ONNX file
- * compare MODEL.tlmodel MODEL.onnx IMAGE_OR_FOLDER... each image through the library and through ONNX Runtime
+ * compare [--tolerance T] MODEL.tlmodel MODEL.onnx IMAGE_OR_FOLDER...
+ *                                                    each image through the library and through ONNX Runtime
  * </pre>
  * {@code compare} prepares every image as the saved model says (size, interpolation, preprocessing), runs it through
  * {@code Model.predict} and through ONNX Runtime, and prints both top classes and probabilities side by side with
- * their largest difference. Exit status 1 on an unreadable model, ONNX file or image; 2 on a wrong command line.
+ * their largest difference; it fails (exit status 1) when a difference exceeds the tolerance (default 1e-4) or the
+ * two outputs differ in size. Exit status 1 on an unreadable model, ONNX file or image; 2 on a wrong command line.
  */
 public final class OnnxTool {
     private OnnxTool() {
@@ -54,15 +56,26 @@ public final class OnnxTool {
             return 0;
         }
         if (args.length >= 4 && args[0].equals("compare")) {
+            int at = 1;
+            double tolerance = 1e-4;
+            if (args[1].equals("--tolerance") && args.length >= 6) {
+                tolerance = Double.parseDouble(args[2]);
+                at = 3;
+            }
             List<Path> images = new ArrayList<>();
-            for (int i = 3; i < args.length; i++) {
+            for (int i = at + 2; i < args.length; i++) {
                 images.addAll(images(Path.of(args[i])));
             }
-            compare(Model.load(Path.of(args[1])), Path.of(args[2]), images);
+            double worst = compare(Model.load(Path.of(args[at])), Path.of(args[at + 1]), images);
+            if (!(worst <= tolerance)) {
+                System.err.printf(Locale.ROOT, "onnx: ONNX Runtime and predict differ by %.2e, more than the tolerance %.1e%n",
+                        worst, tolerance);
+                return 1;
+            }
             return 0;
         }
         System.err.println("usage: onnx/run.sh export MODEL.tlmodel OUT.onnx\n"
-                + "       onnx/run.sh compare MODEL.tlmodel MODEL.onnx IMAGE_OR_FOLDER...");
+                + "       onnx/run.sh compare [--tolerance T] MODEL.tlmodel MODEL.onnx IMAGE_OR_FOLDER...");
         return 2;
     }
 
@@ -108,6 +121,10 @@ public final class OnnxTool {
                     b.get(theirs);
                 }
                 float[] mine = ours.dup().data().asFloat();
+                if (mine.length != theirs.length) {
+                    throw new IllegalStateException("The ONNX file gives " + theirs.length + " outputs per image, the model "
+                            + mine.length + ": " + onnxFile + " is not this model's export");
+                }
                 double diff = 0;
                 for (int i = 0; i < mine.length; i++) {
                     diff = Math.max(diff, Math.abs(mine[i] - theirs[i]));
