@@ -169,9 +169,12 @@ def one_round(i, args, ksm, expect_lib, log_dir):
         while km.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         if km.is_alive():
+            pid = km.provisioner.pid if km.provisioner else None
+            where = jstack(pid, (log_dir or Path("/tmp")) / f"stress-noexit-{i:03d}.jstack") if pid else ""
             km.finish_shutdown(waittime=2.0)
             km.cleanup_resources()
-            return "no exit on shutdown", f"kernel ignored shutdown_request for {args.shutdown_timeout:.0f} s (killed)", times
+            return "no exit on shutdown", (f"kernel ignored shutdown_request for {args.shutdown_timeout:.0f} s (killed)"
+                                           + (f"; jstack: {where}" if where else "")), times
         km.finish_shutdown(waittime=2.0)  # reaps the process
         km.cleanup_resources()
         times["shutdown"] = time.monotonic() - t2

@@ -29,7 +29,8 @@ read -r unit_ok unit_bad unit_skip <<<"$unit"
 
 echo "== kernel start stress test =="
 starts=${TL_STRESS_STARTS:-50}
-"$TL_PYTHON" kernel-setup/stress_test.py --prefix "$TL_JUPYTER_PREFIX" --count "$starts" --expect-lib yes
+"$TL_PYTHON" kernel-setup/stress_test.py --prefix "$TL_JUPYTER_PREFIX" --count "$starts" --expect-lib yes \
+    --log-dir lib/target/stress-logs || { tail -n 40 lib/target/stress-logs/*.jstack 2>/dev/null; exit 1; }
 
 echo "== the kernel used interactively (interrupt, errors, help) =="
 ilog=lib/target/interactive-test.log

@@ -78,6 +78,20 @@ public final class KernelLauncher {
         }
         joiner.join(3000);
         LOGGER.info("kernel shut down, exiting");
+        // System.exit runs the shutdown hooks of every library on the class path (ND4J, JavaCPP, the JShell engine);
+        // one that blocks would keep the process alive after Jupyter asked it to stop, and Jupyter would kill it.
+        // A watchdog halts the JVM if the orderly exit has not finished in a few seconds.
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(4000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("kernel: exit did not finish in 4 s (a shutdown hook blocks): halting");
+            Runtime.getRuntime().halt(0);
+        }, "exit-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
         System.exit(0);
     }
 }
