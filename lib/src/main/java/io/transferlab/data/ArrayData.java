@@ -32,8 +32,10 @@ public final class ArrayData implements Dataset {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
         }
-        this.x = x;
-        this.y = y.rank() == 1 ? y.reshape(y.length(), 1) : y;
+        // one compact copy now, where the arrays are views (Features.flat()'s reshape is one), instead of a copy of
+        // the whole array for every batch in rows(): that made notebook 03's head epochs 10x slower
+        this.x = compact(x);
+        this.y = compact(y.rank() == 1 ? y.reshape(y.length(), 1) : y);
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.seed = seed;
@@ -62,8 +64,7 @@ public final class ArrayData implements Dataset {
      */
     static INDArray rows(INDArray a, long[] idx) {
         long n = a.size(0);
-        INDArray src = a.ordering() == 'c' && !a.isView() && a.offset() == 0 && Shape.hasDefaultStridesForShape(a)
-                ? a : a.dup('c');
+        INDArray src = compact(a);
         long[] shape = a.shape().clone();
         shape[0] = idx.length;
         long rowBytes = n == 0 ? 0 : src.length() / n * src.dataType().width();
@@ -85,6 +86,15 @@ public final class ArrayData implements Dataset {
             to.put((int) (i * rowBytes), from, (int) (idx[i] * rowBytes), (int) rowBytes);
         }
         return out;
+    }
+
+    /** The array itself when its elements lie in c order from the start of its own buffer, else a c-ordered copy. */
+    static INDArray compact(INDArray a) {
+        return isCompact(a) ? a : a.dup('c');
+    }
+
+    static boolean isCompact(INDArray a) {
+        return a.ordering() == 'c' && !a.isView() && a.offset() == 0 && Shape.hasDefaultStridesForShape(a);
     }
 
     @Override

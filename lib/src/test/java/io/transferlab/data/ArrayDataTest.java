@@ -53,4 +53,32 @@ class ArrayDataTest {
         }
         assertEquals(23, seen.size());
     }
+
+    /**
+     * Features.flat() hands fit a reshape view of the (n, 4, 4, 512) features: the data keeps one compact copy of it,
+     * made once, instead of copying the whole view for every batch (which made notebook 03's head epochs 10x slower),
+     * and serves the same batches as from a plain array.
+     */
+    @Test
+    void aViewIsMadeCompactOnceAndServesTheSameBatches() {
+        Nd4j.getRandom().setSeed(6);
+        INDArray features = Nd4j.rand(DataType.FLOAT, 30, 2, 2, 3);
+        INDArray flat = features.reshape('c', 30, 12);
+        INDArray y = Nd4j.rand(DataType.FLOAT, 30, 1);
+        assertFalse(ArrayData.isCompact(flat), "the reshape is a view: the test would prove nothing");
+        var fromView = new ArrayData(flat, y, 7, true, 11);
+        var fromCopy = new ArrayData(flat.dup('c'), y.dup(), 7, true, 11);
+        assertTrue(ArrayData.isCompact(fromView.x()), "kept as a view: every batch would copy the whole array");
+        var a = fromView.iterator();
+        var b = fromCopy.iterator();
+        int batches = 0;
+        while (a.hasNext()) {
+            Batch p = a.next(), q = b.next();
+            assertEquals(q.x(), p.x(), "batch " + batches);
+            assertEquals(q.y(), p.y(), "batch " + batches);
+            batches++;
+        }
+        assertFalse(b.hasNext());
+        assertEquals(5, batches);
+    }
 }
