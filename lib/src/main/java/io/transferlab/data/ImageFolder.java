@@ -465,7 +465,8 @@ public final class ImageFolder implements Dataset {
     public String fingerprint() {
         var sb = new StringBuilder();
         sb.append(classes).append('|').append(cfg.height).append('x').append(cfg.width).append('|')
-                .append(cfg.preprocessing).append('|').append(cfg.interpolation).append('|').append(cfg.classMode);
+                .append(cfg.preprocessing).append('|').append(cfg.interpolation).append('|').append(cfg.classMode)
+                .append('|').append(NativeJpeg.mode()); // decoders differ by a few levels (DCT scaling: more)
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
             try {

@@ -187,29 +187,126 @@ public final class Images {
     /** How to resize. Keras's flow_from_directory defaults to nearest; bilinear is smoother. */
     public enum Interpolation { NEAREST, BILINEAR }
 
-    /** Resizes an (h, w, 3) RGB float image to (th, tw, 3). */
+    /**
+     * Resizes an (h, w, 3) RGB float image to (th, tw, 3). Pixel centres are mapped onto the source; nearest takes
+     * the source pixel containing the mapped centre, bilinear interpolates the four around it (clamped at the edges).
+     * The source rows and columns, and the bilinear weights, are computed once per row and column.
+     */
     public static float[] resize(float[] src, int h, int w, int th, int tw, Interpolation mode) {
         if (h == th && w == tw) {
             return src;
         }
         float[] out = new float[th * tw * 3];
-        double sy = (double) h / th;
-        double sx = (double) w / tw;
+        if (mode == Interpolation.NEAREST) {
+            int[] rows = nearestIndex(h, th);
+            int[] cols = nearestIndex(w, tw);
+            int o = 0;
+            for (int y = 0; y < th; y++) {
+                int rowBase = rows[y] * w;
+                for (int x = 0; x < tw; x++, o += 3) {
+                    int s = (rowBase + cols[x]) * 3;
+                    out[o] = src[s];
+                    out[o + 1] = src[s + 1];
+                    out[o + 2] = src[s + 2];
+                }
+            }
+            return out;
+        }
+        Taps ys = Taps.of(h, th);
+        Taps xs = Taps.of(w, tw);
+        int o = 0;
         for (int y = 0; y < th; y++) {
-            double fy = (y + 0.5) * sy - 0.5;
-            for (int x = 0; x < tw; x++) {
-                double fx = (x + 0.5) * sx - 0.5;
-                int o = (y * tw + x) * 3;
-                if (mode == Interpolation.NEAREST) {
-                    int iy = Math.min(h - 1, (int) Math.floor((y + 0.5) * sy));
-                    int ix = Math.min(w - 1, (int) Math.floor((x + 0.5) * sx));
-                    System.arraycopy(src, (iy * w + ix) * 3, out, o, 3);
-                } else {
-                    bilinear(src, h, w, Math.max(0, Math.min(h - 1, fy)), Math.max(0, Math.min(w - 1, fx)), out, o);
+            int r0 = ys.i0[y] * w, r1 = ys.i1[y] * w;
+            double fy = ys.f[y], gy = ys.g[y];
+            for (int x = 0; x < tw; x++, o += 3) {
+                int p00 = (r0 + xs.i0[x]) * 3, p01 = (r0 + xs.i1[x]) * 3;
+                int p10 = (r1 + xs.i0[x]) * 3, p11 = (r1 + xs.i1[x]) * 3;
+                double fx = xs.f[x], gx = xs.g[x];
+                for (int c = 0; c < 3; c++) {
+                    double a = src[p00 + c] * gx + src[p01 + c] * fx;
+                    double b = src[p10 + c] * gx + src[p11 + c] * fx;
+                    out[o + c] = (float) (a * gy + b * fy);
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * Resizes (and converts) a (h, w, 3) BGR byte image, as a native JPEG decoder gives it, to (th, tw, 3) RGB floats
+     * 0..255: the same pixels as {@link #resize} on the image converted to RGB floats first.
+     */
+    static float[] resizeBgr(byte[] bgr, int h, int w, int th, int tw, Interpolation mode) {
+        float[] out = new float[th * tw * 3];
+        if (h == th && w == tw) {
+            for (int p = 0; p < out.length; p += 3) {
+                out[p] = bgr[p + 2] & 0xff;
+                out[p + 1] = bgr[p + 1] & 0xff;
+                out[p + 2] = bgr[p] & 0xff;
+            }
+            return out;
+        }
+        if (mode == Interpolation.NEAREST) {
+            int[] rows = nearestIndex(h, th);
+            int[] cols = nearestIndex(w, tw);
+            int o = 0;
+            for (int y = 0; y < th; y++) {
+                int rowBase = rows[y] * w;
+                for (int x = 0; x < tw; x++, o += 3) {
+                    int s = (rowBase + cols[x]) * 3;
+                    out[o] = bgr[s + 2] & 0xff;
+                    out[o + 1] = bgr[s + 1] & 0xff;
+                    out[o + 2] = bgr[s] & 0xff;
+                }
+            }
+            return out;
+        }
+        Taps ys = Taps.of(h, th);
+        Taps xs = Taps.of(w, tw);
+        int o = 0;
+        for (int y = 0; y < th; y++) {
+            int r0 = ys.i0[y] * w, r1 = ys.i1[y] * w;
+            double fy = ys.f[y], gy = ys.g[y];
+            for (int x = 0; x < tw; x++, o += 3) {
+                int p00 = (r0 + xs.i0[x]) * 3, p01 = (r0 + xs.i1[x]) * 3;
+                int p10 = (r1 + xs.i0[x]) * 3, p11 = (r1 + xs.i1[x]) * 3;
+                double fx = xs.f[x], gx = xs.g[x];
+                for (int c = 0; c < 3; c++) {
+                    int k = 2 - c; // BGR -> RGB
+                    double a = (float) (bgr[p00 + k] & 0xff) * gx + (float) (bgr[p01 + k] & 0xff) * fx;
+                    double b = (float) (bgr[p10 + k] & 0xff) * gx + (float) (bgr[p11 + k] & 0xff) * fx;
+                    out[o + c] = (float) (a * gy + b * fy);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Nearest-neighbour source index of each target index: floor((i + 0.5) * n / tn), clamped. */
+    private static int[] nearestIndex(int n, int tn) {
+        double s = (double) n / tn;
+        int[] idx = new int[tn];
+        for (int i = 0; i < tn; i++) {
+            idx[i] = Math.min(n - 1, (int) Math.floor((i + 0.5) * s));
+        }
+        return idx;
+    }
+
+    /** Bilinear taps along one axis: the two source indices, the weight f of the second and g = 1 - f of the first. */
+    private record Taps(int[] i0, int[] i1, double[] f, double[] g) {
+        static Taps of(int n, int tn) {
+            double s = (double) n / tn;
+            int[] i0 = new int[tn], i1 = new int[tn];
+            double[] f = new double[tn], g = new double[tn];
+            for (int i = 0; i < tn; i++) {
+                double pos = Math.max(0, Math.min(n - 1, (i + 0.5) * s - 0.5));
+                i0[i] = (int) pos;
+                i1[i] = Math.min(n - 1, i0[i] + 1);
+                f[i] = pos - i0[i];
+                g[i] = 1 - f[i];
+            }
+            return new Taps(i0, i1, f, g);
+        }
     }
 
     /** Samples an (h, w, 3) image at a position inside it (0 <= y <= h-1, 0 <= x <= w-1), bilinearly, into out[o..o+2]. */
@@ -224,8 +321,15 @@ public final class Images {
         }
     }
 
-    /** Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. */
+    /**
+     * Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. A JPEG is decoded natively when the native
+     * decoder loads ({@link NativeJpeg}: OpenCV's libjpeg-turbo, with DCT-domain downscaling when the target is at most
+     * half the photo; TL_NATIVE_JPEG=0 and TL_JPEG_DCT_SCALING=0 switch these off), anything else with ImageIO.
+     */
     public static float[] load(Path file, int th, int tw, Interpolation mode) throws IOException {
+        if (NativeJpeg.enabled() && Files.isRegularFile(file) && Files.size(file) >= 4 && startsAsJpeg(file)) {
+            return load(Files.readAllBytes(file), file.toString(), th, tw, mode);
+        }
         BufferedImage img = read(file);
         try {
             return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
@@ -238,6 +342,21 @@ public final class Images {
 
     /** {@link #load(Path, int, int, Interpolation)} on a file's bytes: reads, converts to RGB and resizes. */
     public static float[] load(byte[] content, String name, int th, int tw, Interpolation mode) throws IOException {
+        if (content != null && NativeJpeg.enabled()) {
+            NativeJpeg.Header hd = NativeJpeg.header(content);
+            if (NativeJpeg.takes(hd)) {
+                checkJpegEnd(content, name);
+                int reduction = NativeJpeg.reduction(hd.height(), hd.width(), th, tw, NativeJpeg.dctScaling());
+                try {
+                    NativeJpeg.Decoded d = NativeJpeg.decode(content, name, reduction);
+                    return resizeBgr(d.bgr(), d.height(), d.width(), th, tw, mode);
+                } catch (OutOfMemoryError e) {
+                    throw new IOException("Image " + name + " (" + hd.width() + "x" + hd.height() + ") is too large for the "
+                            + "Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): give Java more memory "
+                            + "(-Xmx) or resize the image", e);
+                }
+            }
+        }
         BufferedImage img = read(content, name);
         try {
             return resize(toRgb(img), img.getHeight(), img.getWidth(), th, tw, mode);
@@ -245,6 +364,13 @@ public final class Images {
             throw new IOException("Image " + name + " (" + img.getWidth() + "x" + img.getHeight() + ") is too large for the "
                     + "Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB): give Java more memory (-Xmx) "
                     + "or resize the image", e);
+        }
+    }
+
+    private static boolean startsAsJpeg(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(2);
+            return head.length == 2 && isJpeg(head);
         }
     }
 }
