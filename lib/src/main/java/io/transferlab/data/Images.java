@@ -103,6 +103,9 @@ public final class Images {
             throw new IOException("Image " + file + " (" + r.getWidth(0) + "x" + r.getHeight(0) + ", " + pixels / 1_000_000
                     + " megapixels) is too large for the Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
                     + " MB): give Java more memory (-Xmx, or TL_KERNEL_XMX for the notebook kernel) or resize the image", e);
+        } catch (javax.imageio.IIOException e) {
+            // the decoder's own message ("Unsupported marker type 0x55") does not name the file
+            throw new IOException("Image " + file + " is truncated or corrupt (" + e.getMessage() + ")", e);
         } catch (RuntimeException e) {
             throw new IOException("Cannot decode image " + file + ": " + e, e);
         } finally {
@@ -344,7 +347,8 @@ public final class Images {
     public static float[] load(byte[] content, String name, int th, int tw, Interpolation mode) throws IOException {
         if (content != null && NativeJpeg.enabled()) {
             NativeJpeg.Header hd = NativeJpeg.header(content);
-            if (NativeJpeg.takes(hd)) {
+            // a JPEG whose structure shows damage goes to ImageIO, whose warnings refuse it (the native decoder's are lost)
+            if (NativeJpeg.takes(hd) && JpegStructure.problem(content) == null) {
                 checkJpegEnd(content, name);
                 int reduction = NativeJpeg.reduction(hd.height(), hd.width(), th, tw, NativeJpeg.dctScaling());
                 try {

@@ -308,10 +308,8 @@ class NativeJpegTest {
                 var e2 = assertThrows(IOException.class, () -> Images.load(cut, "hdfs:///x/cut.jpg", 8, 8, Images.Interpolation.NEAREST));
                 assertTrue(e2.getMessage().contains("hdfs:///x/cut.jpg is truncated"), e2.getMessage());
                 var e3 = assertThrows(IOException.class, () -> Images.load(badFile, 8, 8, Images.Interpolation.NEAREST));
-                if (nativeOn.equals("true")) { // (ImageIO's own message, unchanged, does not name the file)
-                    assertEquals("Image " + badFile + " is truncated or corrupt (the JPEG decoder could not decode it)",
-                            e3.getMessage());
-                }
+                // the structure walk sends it to ImageIO on both paths; the error names the file either way
+                assertTrue(e3.getMessage().startsWith("Image " + badFile + " is truncated or corrupt ("), e3.getMessage());
                 System.out.println("corrupt JPEG, native=" + nativeOn + ": " + e3.getMessage());
                 return null;
             });
