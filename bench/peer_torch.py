@@ -14,7 +14,7 @@ bfloat16: vgg, extract-vgg, extract-mobilenet, finetune-vgg and finetune-mobilen
 autocast_bf16... : the float32 modes run under torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's mixed
 precision, the counterpart of the project's mixed_bfloat16 policy), on models of their own. Where torch has no CPU
 autocast or the CPU computes bfloat16 only by emulation they are left out, with a line "@@ note ..." before the
-ready line saying why.
+ready line saying why; TL_BENCH_BF16=0 leaves them out too.
 """
 import os
 import sys
@@ -46,6 +46,8 @@ def note(s):
 
 def bf16_unavailable(torch):
     """None where bf16 autocast on this CPU is native (AVX512-BF16 or AMX-BF16, oneDNN in torch); else why not."""
+    if os.environ.get("TL_BENCH_BF16", "1").lower() in ("0", "false"):
+        return "off (TL_BENCH_BF16=0)"
     if not hasattr(torch, "autocast"):
         return "torch %s has no torch.autocast" % torch.__version__
     try:

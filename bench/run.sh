@@ -24,7 +24,8 @@
 # torch.autocast("cpu", dtype=torch.bfloat16) (variants "autocast_bf16_<its float32 mode>"). The summary compares
 # the precisions apart: "ours" against the peer's best variant that is not bf16, "bf16" against its best autocast
 # one (rows "WORKLOAD" and "WORKLOAD [bf16]"). Where the CPU has neither AVX512-BF16 nor AMX-BF16 (or torch has no
-# CPU autocast) those variants are left out with a note.
+# CPU autocast) those variants are left out with a note; TL_BENCH_BF16=0 leaves them out everywhere (each worker's
+# peak memory, VmHWM, otherwise counts the models of both precisions).
 #
 # --shared runs every workload twice, quiet and then with one busy process beside it (`yes > /dev/null`, one core),
 # and reports the slowdown quiet/shared per workload. The report names the CPU, the machine's load before and after,
@@ -46,7 +47,7 @@ while [[ $# -gt 0 ]]; do
         --quick) QUICK=1 ;;
         --shared) SHARED=1 ;;
         --only) ONLY="$2"; shift ;;
-        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -189,7 +190,7 @@ run_worker() {   # workload, side (project|peer), worker name
             if ((r > WARMUP)); then
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$PASS" "$wl" "$side" "$w" "$v" "$r" "$secs" "$items" >> "$RESULTS"
             fi
-            printf '  %-6s %-22s %-16s round %d%s: %8.3f s, %s items\n' "$PASS" "$w" "$v" "$r" \
+            printf '  %-6s %-22s %-28s round %d%s: %8.3f s, %s items\n' "$PASS" "$w" "$v" "$r" \
                 "$( ((r <= WARMUP)) && echo ' (warm-up)')" "$secs" "$items"
         done
     done

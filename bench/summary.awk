@@ -35,8 +35,9 @@ END {
         "median", "min", "max", "vs peer*", "VmHWM MB"
     for (k = 1; k <= nk; k++) {
         split(order[k], p, SUBSEP); m = med[order[k]]; wp = p[1] SUBSEP p[2]
-        if (isBf16(p[5])) r = (bestbf[wp] > 0) ? ratio(p[2], m, bestbf[wp]) : "-"
-        else r = (best[wp] > 0) ? ratio(p[2], m, best[wp]) : "-"
+        # ("in" first: reading bestbf[wp] of a missing key would create it, and the table below would show it)
+        if (isBf16(p[5])) r = ((wp in bestbf) && bestbf[wp] > 0) ? ratio(p[2], m, bestbf[wp]) : "-"
+        else r = ((wp in best) && best[wp] > 0) ? ratio(p[2], m, best[wp]) : "-"
         # min/max of the figure shown: for s/epoch the slowest round is the largest time
         a = show(p[2], lo(order[k])); b = show(p[2], hi(order[k]))
         if (isHead(p[2])) { t = a; a = b; b = t }

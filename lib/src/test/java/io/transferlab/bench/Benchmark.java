@@ -66,7 +66,8 @@ import static io.transferlab.layers.Layers.Input;
  * ({@code MixedPrecision.set("mixed_bfloat16")} before the round, {@code set("float32")} after it), so that the
  * rounds of "ours" and "bf16" can alternate in one worker without one serving the other (plans are per model and
  * per policy, and the feature cache is off). Where the CPU has no native bfloat16 the variant is left out and the
- * worker says why on a line {@code @@ note ...} before its ready line.
+ * worker says why on a line {@code @@ note ...} before its ready line; {@code TL_BENCH_BF16=0} leaves it out too
+ * (the worker's peak memory then counts the float32 model alone).
  */
 public final class Benchmark {
     private static final int BATCH = 20;
@@ -162,7 +163,9 @@ public final class Benchmark {
             }
             return round.run();
         }));
-        String why = MixedPrecision.bf16Unsupported();
+        String why = !Backend.switchedOn("transferlab.benchBf16", "TL_BENCH_BF16")
+                ? "off (TL_BENCH_BF16=0; the float32 rounds' peak memory is then their own)"
+                : MixedPrecision.bf16Unsupported();
         if (why != null) {
             System.out.println("@@ note bf16 variant skipped: " + why);
             System.out.flush();
