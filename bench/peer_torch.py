@@ -497,6 +497,13 @@ def fine_tune_epoch(torch, n, which, autocast):
         opened = nn.Sequential(*blocks[-1], nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
                                nn.Linear(1024, 1), nn.Sigmoid())
         size, batch = 224, 32
+    if autocast:
+        # ReLU6 in the trained block as clamp(0, 6), the same function: nn.ReLU6's backward (hardtanh's) has no
+        # bfloat16 kernel on the CPU in torch 1.13 ("hardshrink_backward_cpu" not implemented for 'BFloat16')
+        class ClampReLU6(nn.Module):
+            def forward(self, t):
+                return t.clamp(0.0, 6.0)
+        opened = nn.Sequential(*[ClampReLU6() if isinstance(m, nn.ReLU6) else m for m in opened])
     for p in prefix.parameters():
         p.requires_grad_(False)
     prefix = prefix.eval().to(memory_format=torch.channels_last)
