@@ -9,6 +9,12 @@
 Usage: peer_torch.py WORKLOAD [ARGS]; the first answer is "@@ ok ready VARIANT,VARIANT,..." (or "@@ skip REASON").
 Workloads: vgg, inception, mobilenet, head, cnn, pipeline TRAIN_DIR IMAGES_PER_ROUND.
 No weights are downloaded: every network has random weights (speed does not depend on them).
+
+bfloat16: vgg, extract-vgg, extract-mobilenet, finetune-vgg and finetune-mobilenet also have variants named
+autocast_bf16... : the float32 modes run under torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's mixed
+precision, the counterpart of the project's mixed_bfloat16 policy), on models of their own. Where torch has no CPU
+autocast or the CPU computes bfloat16 only by emulation they are left out, with a line "@@ note ..." before the
+ready line saying why; TL_BENCH_BF16=0 leaves them out too.
 """
 import os
 import sys
@@ -31,6 +37,38 @@ def skip(reason):
             answer("bye")
             return
         answer("skip")
+
+
+def note(s):
+    sys.stdout.write("@@ note " + s + "\n")
+    sys.stdout.flush()
+
+
+def bf16_unavailable(torch):
+    """None where bf16 autocast on this CPU is native (AVX512-BF16 or AMX-BF16, oneDNN in torch); else why not."""
+    if os.environ.get("TL_BENCH_BF16", "1").lower() in ("0", "false"):
+        return "off (TL_BENCH_BF16=0)"
+    if not hasattr(torch, "autocast"):
+        return "torch %s has no torch.autocast" % torch.__version__
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            pass
+    except Exception as e:  # noqa: BLE001 - a torch whose autocast knows no CPU
+        return "torch %s has no CPU autocast to bfloat16: %s" % (torch.__version__, e)
+    if not torch.backends.mkldnn.is_available():
+        return "torch %s is built without oneDNN (MKLDNN), which runs its bfloat16 convolutions" % torch.__version__
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    if not flags & {"avx512_bf16", "amx_bf16"}:
+        return "this CPU has neither AVX512-BF16 nor AMX-BF16 (bfloat16 would be emulated, slower than float32)"
+    return None
 
 
 def vm_hwm_kb():
@@ -62,8 +100,10 @@ def one_thread(torch, fn):
     return go
 
 
-def forward_variants(torch, model, size):
-    """eager (NCHW), channels_last, and jit.trace+freeze (channels_last) where tracing works."""
+def forward_variants(torch, model, size, bf16=False):
+    """eager (NCHW), channels_last, and jit.trace+freeze (channels_last) where tracing works; with bf16, also
+    autocast_bf16 (channels_last under CPU autocast to bfloat16) and autocast_bf16_jit (traced under autocast, so
+    the trace holds the casts, then frozen), on a copy of the model of their own."""
     model = model.eval()
     x = torch.rand(BATCH, 3, size, size) * 255
     variants = {}
@@ -87,6 +127,37 @@ def forward_variants(torch, model, size):
         variants["jit_freeze_cl"] = run(traced, xcl)
     except Exception as e:  # noqa: BLE001 - old torch without freeze, or a module trace cannot handle
         sys.stderr.write("jit.trace+freeze unavailable: %s\n" % e)
+    if bf16:
+        why = bf16_unavailable(torch)
+        if why is not None:
+            note("autocast_bf16 variants skipped: " + why)
+            return variants
+        bcl = copy.deepcopy(cl)
+
+        def autocast_run():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+                out = bcl(xcl)
+            if out.dtype != torch.bfloat16:
+                raise SystemExit("autocast_bf16: the output is %s, not bfloat16" % out.dtype)
+            return BATCH
+        variants["autocast_bf16"] = autocast_run
+        try:
+            # the JIT's own autocast pass off while tracing (as PyTorch's CPU autocast notes advise for tracing);
+            # the trace records the casts autocast inserted, so the frozen graph runs bfloat16 by itself
+            old = torch._C._jit_set_autocast_mode(False)
+            try:
+                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+                    btraced = torch.jit.freeze(torch.jit.trace(copy.deepcopy(cl), xcl, check_trace=False))
+                    btraced(xcl)
+            finally:
+                torch._C._jit_set_autocast_mode(old)
+            with torch.no_grad():
+                dt = btraced(xcl).dtype
+            if dt != torch.bfloat16:
+                raise RuntimeError("the traced graph outputs %s, not bfloat16" % dt)
+            variants["autocast_bf16_jit"] = run(btraced, xcl)
+        except Exception as e:  # noqa: BLE001 - a torch whose tracer cannot record autocast
+            sys.stderr.write("jit.trace+freeze under autocast unavailable: %s\n" % e)
     return variants
 
 
@@ -98,7 +169,7 @@ def vgg(torch):
             layers += [nn.Conv2d(c, filters, 3, padding=1), nn.ReLU(inplace=True)]
             c = filters
         layers.append(nn.MaxPool2d(2, 2))
-    return forward_variants(torch, nn.Sequential(*layers), 150)
+    return forward_variants(torch, nn.Sequential(*layers), 150, bf16=True)
 
 
 def inception(torch):
@@ -364,19 +435,31 @@ def extraction(torch, train_dir, per_round, which):
         size, batch, mode = 150, 20, "rescale"
     model = nn.Sequential(*mods).eval().to(memory_format=torch.channels_last)
     data = JpegFolder(train_dir, max(1, per_round // 2), size, mode)
-    variants = {}
+    why = bf16_unavailable(torch)
+    if why is not None:
+        note("autocast_bf16 variants skipped: " + why)
+    import copy
+    bmodel = copy.deepcopy(model) if why is None else None
+    variants, bf16 = {}, {}
     for workers in (0, 1, 2):
         loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=False, num_workers=workers,
                                              persistent_workers=workers > 0)
 
-        def go(loader=loader):
+        def go(loader=loader, m=model, autocast=False):
             n = 0
-            with torch.no_grad():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
                 for xb in loader:
-                    model(xb.contiguous(memory_format=torch.channels_last))
+                    out = m(xb.contiguous(memory_format=torch.channels_last))
                     n += xb.shape[0]
+            if autocast and out.dtype != torch.bfloat16:
+                raise SystemExit("autocast_bf16: the features are %s, not bfloat16" % out.dtype)
             return n
         variants["dataloader_%dw" % workers] = go
+        if bmodel is not None:
+            # the same loader (its worker processes), the model's copy under autocast
+            bf16["autocast_bf16_dataloader_%dw" % workers] = \
+                lambda go=go, bmodel=bmodel: go(m=bmodel, autocast=True)
+    variants.update(bf16)
     return variants
 
 
@@ -385,6 +468,22 @@ def fine_tune(torch, n, which):
     the head trained (batch norm of the open block in training mode), channels_last, 1 or 2 threads, one epoch of
     n random images per round. VGG16 block5 + notebook 03's head at 150, batch 20, RMSprop(1e-5); MobileNet 1.0's
     conv_dw_13 block + GlobalAveragePooling2D, Dropout(0.2), Dense(1) at 224, batch 32, Adam(1e-5)."""
+    import torch.nn as nn
+    why = bf16_unavailable(torch)
+    if why is not None:
+        note("autocast_bf16 variants skipped: " + why)
+    variants = threads_variants(torch, fine_tune_epoch(torch, n, which, False))
+    if why is None:
+        # a model and optimizer of its own: the bf16 rounds never train the float32 rounds' weights
+        bf16 = threads_variants(torch, fine_tune_epoch(torch, n, which, True))
+        variants.update({"autocast_bf16_" + k: v for k, v in bf16.items()})
+    return variants
+
+
+def fine_tune_epoch(torch, n, which, autocast):
+    """One fine_tune setup (model, optimizer, data) and its epoch function; with autocast, the forward passes and
+    the loss run under torch.autocast("cpu", dtype=torch.bfloat16) and backward and the optimizer step outside it,
+    as PyTorch's automatic mixed precision documents (parameters, gradients and optimizer state stay float32)."""
     import torch.nn as nn
     if which == "vgg":
         blocks = vgg16_blocks(nn)
@@ -398,6 +497,13 @@ def fine_tune(torch, n, which):
         opened = nn.Sequential(*blocks[-1], nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
                                nn.Linear(1024, 1), nn.Sigmoid())
         size, batch = 224, 32
+    if autocast:
+        # ReLU6 in the trained block as clamp(0, 6), the same function: nn.ReLU6's backward (hardtanh's) has no
+        # bfloat16 kernel on the CPU in torch 1.13 ("hardshrink_backward_cpu" not implemented for 'BFloat16')
+        class ClampReLU6(nn.Module):
+            def forward(self, t):
+                return t.clamp(0.0, 6.0)
+        opened = nn.Sequential(*[ClampReLU6() if isinstance(m, nn.ReLU6) else m for m in opened])
     for p in prefix.parameters():
         p.requires_grad_(False)
     prefix = prefix.eval().to(memory_format=torch.channels_last)
@@ -416,15 +522,19 @@ def fine_tune(torch, n, which):
         perm = torch.randperm(n)
         for i in range(0, n, batch):
             idx = perm[i:i + batch]
-            with torch.no_grad():
-                f = prefix(x[idx].contiguous(memory_format=torch.channels_last))
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(opened(f), y[idx])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                with torch.no_grad():
+                    f = prefix(x[idx].contiguous(memory_format=torch.channels_last))
+                opt.zero_grad(set_to_none=True)
+                out = opened(f)
+                loss = loss_fn(out, y[idx])
+            if autocast and (f.dtype != torch.bfloat16 or out.dtype != torch.bfloat16):
+                raise SystemExit("autocast_bf16: the prefix gave %s and the head %s, not bfloat16" % (f.dtype, out.dtype))
             loss.backward()
             opt.step()
         return n
 
-    return threads_variants(torch, epoch)
+    return epoch
 
 
 def isa_probe(torch):

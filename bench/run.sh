@@ -19,6 +19,14 @@
 # Older workloads, selectable with --only: vgg, inception, mobilenet (Model.predict on random batches), head (one
 # epoch without validation), cnn (notebook 07's small CNN), pipeline (decode+resize only).
 #
+# bfloat16: extract-*, finetune-* and vgg also time the project under Keras's mixed_bfloat16 policy (variant "bf16":
+# MixedPrecision.set("mixed_bfloat16") before each round, "float32" after; a model of its own) and the peer under
+# torch.autocast("cpu", dtype=torch.bfloat16) (variants "autocast_bf16_<its float32 mode>"). The summary compares
+# the precisions apart: "ours" against the peer's best variant that is not bf16, "bf16" against its best autocast
+# one (rows "WORKLOAD" and "WORKLOAD [bf16]"). Where the CPU has neither AVX512-BF16 nor AMX-BF16 (or torch has no
+# CPU autocast) those variants are left out with a note; TL_BENCH_BF16=0 leaves them out everywhere (each worker's
+# peak memory, VmHWM, otherwise counts the models of both precisions).
+#
 # --shared runs every workload twice, quiet and then with one busy process beside it (`yes > /dev/null`, one core),
 # and reports the slowdown quiet/shared per workload. The report names the CPU, the machine's load before and after,
 # and which BLAS / oneDNN ISA each side used (ONEDNN_VERBOSE for the project's plan, torch.__config__ and MKLDNN's
@@ -39,7 +47,7 @@ while [[ $# -gt 0 ]]; do
         --quick) QUICK=1 ;;
         --shared) SHARED=1 ;;
         --only) ONLY="$2"; shift ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -134,6 +142,8 @@ read_reply() {
         if ! IFS= read -r -t 900 -u "${WOUT[$name]}" line; then
             echo "worker $name stopped or timed out (see $LOG)" >&2; REPLY_LINE="@@ dead"; return 1
         fi
+        # "@@ note TEXT": a worker's remark for the report (a variant it leaves out, and why), not an answer
+        if [[ "$line" == "@@ note "* ]]; then echo "$name: ${line#@@ note }" | tee -a "$RESULTS.notes"; continue; fi
         if [[ "$line" == "@@ "* ]]; then REPLY_LINE="${line#@@ }"; return 0; fi
         echo "[$name] $line" >> "$LOG"
     done
@@ -180,7 +190,7 @@ run_worker() {   # workload, side (project|peer), worker name
             if ((r > WARMUP)); then
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$PASS" "$wl" "$side" "$w" "$v" "$r" "$secs" "$items" >> "$RESULTS"
             fi
-            printf '  %-6s %-22s %-16s round %d%s: %8.3f s, %s items\n' "$PASS" "$w" "$v" "$r" \
+            printf '  %-6s %-22s %-28s round %d%s: %8.3f s, %s items\n' "$PASS" "$w" "$v" "$r" \
                 "$( ((r <= WARMUP)) && echo ' (warm-up)')" "$secs" "$items"
         done
     done

@@ -17,6 +17,7 @@ import io.transferlab.layers.Flatten;
 import io.transferlab.layers.MaxPooling2D;
 import io.transferlab.layers.Tensor;
 import io.transferlab.runtime.Backend;
+import io.transferlab.runtime.MixedPrecision;
 import io.transferlab.optimizers.Optimizer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -37,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import static io.transferlab.layers.Layers.Input;
 
@@ -58,6 +60,14 @@ import static io.transferlab.layers.Layers.Input;
  * from scratch: one pass over 320 random 150x150 images, batch 32, RMSprop, through Model.fit; DL4J's layers with
  * its oneDNN helpers), {@code pipeline} (decode+resize JPEGs to
  * 150x150 through ImageFolder; second argument the train folder, third the number of images per round).
+ *
+ * <p>bfloat16: the workloads vgg, extract-vgg, extract-mobilenet, finetune-vgg and finetune-mobilenet also have a
+ * variant "bf16", the same calls on a model of its own under Keras's {@code mixed_bfloat16} policy
+ * ({@code MixedPrecision.set("mixed_bfloat16")} before the round, {@code set("float32")} after it), so that the
+ * rounds of "ours" and "bf16" can alternate in one worker without one serving the other (plans are per model and
+ * per policy, and the feature cache is off). Where the CPU has no native bfloat16 the variant is left out and the
+ * worker says why on a line {@code @@ note ...} before its ready line; {@code TL_BENCH_BF16=0} leaves it out too
+ * (the worker's peak memory then counts the float32 model alone).
  */
 public final class Benchmark {
     private static final int BATCH = 20;
@@ -72,11 +82,16 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Backend.init();
+        // "ours" is float32 whatever TL_MIXED_PRECISION says; only the "bf16" variant switches the policy
+        MixedPrecision.set(MixedPrecision.FLOAT32);
         String workload = args[0];
         INDArray[] last = new INDArray[1];
         Map<String, Round> variants = switch (workload) {
-            case "vgg", "vgg-dl4j" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150,
-                    workload.endsWith("-dl4j"), last);
+            case "vgg" -> withBf16(forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(),
+                    150, false, last), () -> forwardRound(Applications.vgg16().includeTop(false).inputShape(150, 150, 3)
+                    .build(), 150, last));
+            case "vgg-dl4j" -> forward(Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build(), 150,
+                    true, last);
             case "vgg-plain" -> Map.of("ours", plainVgg(last));
             case "inception", "inception-dl4j" -> forward(Applications.inceptionV3().includeTop(false)
                     .inputShape(150, 150, 3).build().upTo("mixed7"), 150, workload.endsWith("-dl4j"), last);
@@ -90,10 +105,14 @@ public final class Benchmark {
                     Integer.parseInt(args[1])));
             case "head02" -> Map.of("ours", headFitWithValidation(new long[]{7, 7, 768}, 1024, 0.2, 1e-4,
                     Integer.parseInt(args[1])));
-            case "extract-mobilenet" -> Map.of("ours", extractMobileNet(Path.of(args[1]), Integer.parseInt(args[2])));
-            case "extract-vgg" -> Map.of("ours", extractVgg(Path.of(args[1]), Integer.parseInt(args[2])));
-            case "finetune-vgg" -> Map.of("ours", fineTuneVgg(Integer.parseInt(args[1])));
-            case "finetune-mobilenet" -> Map.of("ours", fineTuneMobileNet(Integer.parseInt(args[1])));
+            case "extract-mobilenet" -> withBf16(Map.of("ours", extractMobileNet(Path.of(args[1]), Integer.parseInt(args[2]))),
+                    () -> extractMobileNet(Path.of(args[1]), Integer.parseInt(args[2])));
+            case "extract-vgg" -> withBf16(Map.of("ours", extractVgg(Path.of(args[1]), Integer.parseInt(args[2]))),
+                    () -> extractVgg(Path.of(args[1]), Integer.parseInt(args[2])));
+            case "finetune-vgg" -> withBf16(Map.of("ours", fineTuneVgg(Integer.parseInt(args[1]))),
+                    () -> fineTuneVgg(Integer.parseInt(args[1])));
+            case "finetune-mobilenet" -> withBf16(Map.of("ours", fineTuneMobileNet(Integer.parseInt(args[1]))),
+                    () -> fineTuneMobileNet(Integer.parseInt(args[1])));
             case "isa" -> {
                 isaProbe();
                 System.exit(0);
@@ -109,6 +128,10 @@ public final class Benchmark {
             switch (cmd[0]) {
                 case "round" -> {
                     Round round = variants.get(cmd.length > 1 ? cmd[1] : "ours");
+                    if (round == null) {
+                        answer("error unknown variant " + cmd[1]);
+                        continue;
+                    }
                     long t0 = System.nanoTime();
                     long items = round.run();
                     double s = (System.nanoTime() - t0) / 1e9;
@@ -123,6 +146,50 @@ public final class Benchmark {
                 }
                 default -> answer("error unknown command " + line);
             }
+        }
+    }
+
+    /**
+     * The workload's variants with "bf16" added after them: a round built by {@code bf16} (on models of its own),
+     * run under the {@code mixed_bfloat16} policy, which is set back to float32 after the round. Left out, with a
+     * note, where the CPU computes bfloat16 only by emulation ({@link MixedPrecision#bf16Unsupported()}): such a
+     * round would time float32 under a bf16 label.
+     */
+    private static Map<String, Round> withBf16(Map<String, Round> fp32, Supplier<Round> bf16) throws Exception {
+        Map<String, Round> v = new LinkedHashMap<>();
+        fp32.forEach((name, round) -> v.put(name, () -> {
+            if (MixedPrecision.bfloat16()) {
+                throw new IllegalStateException("variant " + name + " would run under the mixed_bfloat16 policy");
+            }
+            return round.run();
+        }));
+        String why = !Backend.switchedOn("transferlab.benchBf16", "TL_BENCH_BF16")
+                ? "off (TL_BENCH_BF16=0; the float32 rounds' peak memory is then their own)"
+                : MixedPrecision.bf16Unsupported();
+        if (why != null) {
+            System.out.println("@@ note bf16 variant skipped: " + why);
+            System.out.flush();
+            return v;
+        }
+        // built under bf16, so that a plan compiled while building (forwardRound's first predict) is a bf16 one
+        Round round = underBf16(bf16::get);
+        v.put("bf16", () -> underBf16(round::run));
+        return v;
+    }
+
+    private interface Work<T> {
+        T call() throws Exception;
+    }
+
+    private static <T> T underBf16(Work<T> work) throws Exception {
+        String p = MixedPrecision.set(MixedPrecision.MIXED_BFLOAT16);
+        if (!MixedPrecision.MIXED_BFLOAT16.equals(p)) {
+            throw new IllegalStateException("MixedPrecision.set(\"mixed_bfloat16\") left the policy at " + p);
+        }
+        try {
+            return work.call();
+        } finally {
+            MixedPrecision.set(MixedPrecision.FLOAT32);
         }
     }
 
@@ -151,12 +218,33 @@ public final class Benchmark {
                 return BATCH;
             });
         }
+        return Map.of("ours", forwardRound(model, size, last));
+    }
+
+    /** Model.predict on the fixed input, the plan compiled now (under the policy in force) and named on stderr. */
+    private static Round forwardRound(Model model, int size, INDArray[] last) {
+        INDArray x = input(size);
         model.predict(x); // compiles the plan for this batch, which describe then names
-        System.err.println("inference path: " + io.transferlab.inference.Inference.describe(model));
-        return Map.of("ours", () -> {
+        System.err.println("inference path (" + MixedPrecision.policy() + "): "
+                + io.transferlab.inference.Inference.describe(model));
+        return () -> {
             last[0] = model.predict(x);
             return BATCH;
-        });
+        };
+    }
+
+    /** The round, which after its first run names the inference path the model took (under the policy in force). */
+    private static Round namingPath(Model model, Round round) {
+        boolean[] named = {false};
+        return () -> {
+            long n = round.run();
+            if (!named[0]) {
+                named[0] = true;
+                System.err.println("inference path (" + MixedPrecision.policy() + "): "
+                        + io.transferlab.inference.Inference.describe(model));
+            }
+            return n;
+        };
     }
 
     /** VGG16's conv base written directly against DL4J, NHWC, explicit padding: the reference in FINDINGS.md. */
@@ -325,7 +413,7 @@ public final class Benchmark {
         Model features = model.upTo("features");
         ImageFolder images = folder(train, perRound, 224, 32).preprocessing(Preprocessing.TF)
                 .interpolation(Images.Interpolation.BILINEAR).build();
-        return () -> Features.extract(features, images).features().size(0);
+        return namingPath(features, () -> Features.extract(features, images).features().size(0));
     }
 
     /** Notebook 03's extraction: VGG16's conv base at 150x150 (random weights), batch 20, rescale 1/255, over JPEGs. */
@@ -333,7 +421,7 @@ public final class Benchmark {
         System.setProperty("transferlab.featureCache", "false");
         Model convBase = Applications.vgg16().includeTop(false).inputShape(150, 150, 3).build();
         ImageFolder images = folder(train, perRound, 150, 20).preprocessing(Preprocessing.RESCALE).build();
-        return () -> Features.extract(convBase, images).features().size(0);
+        return namingPath(convBase, () -> Features.extract(convBase, images).features().size(0));
     }
 
     private static INDArray[] randomImages(int n, int size, long seed) {
