@@ -264,25 +264,53 @@ public final class Images {
             }
             return out;
         }
+        // separable: each source row a target row needs is interpolated along x once (and kept while the next
+        // target rows still use it), then pairs of such rows are blended along y: the arithmetic of the per-pixel
+        // formula, in the same order, so the result is bit-identical to it (tested), at a fraction of its cost
         Taps ys = Taps.of(h, th);
         Taps xs = Taps.of(w, tw);
+        int[] c0 = new int[tw], c1 = new int[tw];
+        for (int x = 0; x < tw; x++) {
+            c0[x] = xs.i0[x] * 3;
+            c1[x] = xs.i1[x] * 3;
+        }
+        double[] rowA = new double[tw * 3], rowB = new double[tw * 3];
+        int haveA = -1, haveB = -1;
         int o = 0;
         for (int y = 0; y < th; y++) {
-            int r0 = ys.i0[y] * w, r1 = ys.i1[y] * w;
-            double fy = ys.f[y], gy = ys.g[y];
-            for (int x = 0; x < tw; x++, o += 3) {
-                int p00 = (r0 + xs.i0[x]) * 3, p01 = (r0 + xs.i1[x]) * 3;
-                int p10 = (r1 + xs.i0[x]) * 3, p11 = (r1 + xs.i1[x]) * 3;
-                double fx = xs.f[x], gx = xs.g[x];
-                for (int c = 0; c < 3; c++) {
-                    int k = 2 - c; // BGR -> RGB
-                    double a = (float) (bgr[p00 + k] & 0xff) * gx + (float) (bgr[p01 + k] & 0xff) * fx;
-                    double b = (float) (bgr[p10 + k] & 0xff) * gx + (float) (bgr[p11 + k] & 0xff) * fx;
-                    out[o + c] = (float) (a * gy + b * fy);
+            int s0 = ys.i0[y], s1 = ys.i1[y];
+            if (haveA != s0) {
+                if (haveB == s0) { // the previous second row is this first row
+                    double[] t = rowA;
+                    rowA = rowB;
+                    rowB = t;
+                    haveB = haveA;
+                } else {
+                    horizontal(bgr, s0 * w * 3, c0, c1, xs.f, xs.g, rowA);
                 }
+                haveA = s0;
+            }
+            if (haveB != s1) {
+                horizontal(bgr, s1 * w * 3, c0, c1, xs.f, xs.g, rowB);
+                haveB = s1;
+            }
+            double fy = ys.f[y], gy = ys.g[y];
+            for (int i = 0; i < tw * 3; i++, o++) {
+                out[o] = (float) (rowA[i] * gy + rowB[i] * fy);
             }
         }
         return out;
+    }
+
+    /** One BGR byte row interpolated along x into RGB doubles: v0 * g + v1 * f per target column and channel. */
+    private static void horizontal(byte[] bgr, int base, int[] c0, int[] c1, double[] f, double[] g, double[] row) {
+        for (int x = 0, o = 0; x < c0.length; x++, o += 3) {
+            int p0 = base + c0[x], p1 = base + c1[x];
+            double fx = f[x], gx = g[x];
+            row[o] = (float) (bgr[p0 + 2] & 0xff) * gx + (float) (bgr[p1 + 2] & 0xff) * fx;
+            row[o + 1] = (float) (bgr[p0 + 1] & 0xff) * gx + (float) (bgr[p1 + 1] & 0xff) * fx;
+            row[o + 2] = (float) (bgr[p0] & 0xff) * gx + (float) (bgr[p1] & 0xff) * fx;
+        }
     }
 
     /** Nearest-neighbour source index of each target index: floor((i + 0.5) * n / tn), clamped. */
