@@ -283,8 +283,7 @@ final class DenseHeadTrainer {
     double[] step(INDArray x, INDArray y) {
         int batch = (int) x.size(0);
         ensureCapacity(batch);
-        INDArray xc = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
-                ? x : x.castTo(DataType.FLOAT).dup('c');
+        INDArray xc = compact(x);
         if (xc.length() != (long) batch * inputWidth) {
             throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
                     + java.util.Arrays.toString(x.shape()));
@@ -292,58 +291,8 @@ final class DenseHeadTrainer {
         float[] labels = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
         FloatPointer in = new FloatPointer(xc.data().addressPointer());
         SplittableRandom random = new SplittableRandom(DROPOUT_SEED * 1_000_003L + iteration);
-
-        // forward
-        FloatPointer cur = in;
-        int width = inputWidth;
-        for (Step s : steps) {
-            FloatBuffer o = s.output.position(0).asBuffer();
-            int n = batch * (s.kind == Kind.DENSE ? s.out : width);
-            switch (s.kind) {
-                case DENSE -> {
-                    s.products(batch)[0].run(cur.position(0), new FloatPointer(params).position(s.wOffset),
-                            s.bOffset < 0 ? null : new FloatPointer(params).position(s.bOffset), s.output.position(0));
-                    width = s.out;
-                }
-                case ACTIVATION -> {
-                    FloatBuffer c = cur.position(0).asBuffer();
-                    if ("softmax".equals(s.activation)) {
-                        for (int r = 0; r < batch; r++) {
-                            float max = Float.NEGATIVE_INFINITY;
-                            for (int j = 0; j < width; j++) {
-                                max = Math.max(max, c.get(r * width + j));
-                            }
-                            double sum = 0;
-                            for (int j = 0; j < width; j++) {
-                                double e = Math.exp(c.get(r * width + j) - max);
-                                o.put(r * width + j, (float) e);
-                                sum += e;
-                            }
-                            for (int j = 0; j < width; j++) {
-                                o.put(r * width + j, (float) (o.get(r * width + j) / sum));
-                            }
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            o.put(i, activate(s.activation, c.get(i)));
-                        }
-                    }
-                }
-                case DROPOUT -> {
-                    FloatBuffer c = cur.position(0).asBuffer();
-                    if (s.mask == null || s.mask.length < n) {
-                        s.mask = new float[batch * width];
-                    }
-                    float scale = (float) (1 / s.keep);
-                    for (int i = 0; i < n; i++) {
-                        float m = random.nextDouble() < s.keep ? scale : 0f;
-                        s.mask[i] = m;
-                        o.put(i, c.get(i) * m);
-                    }
-                }
-            }
-            cur = s.output;
-        }
+        FloatPointer cur = forward(in, batch, random);
+        int width = outputWidth();
 
         // loss, accuracy, and the gradient at the output layer's pre-activation: (p - y) / batch
         FloatBuffer prob = cur.position(0).asBuffer();
@@ -427,6 +376,104 @@ final class DenseHeadTrainer {
         update();
         iteration++;
         return new double[]{lossSum, correct};
+    }
+
+    /**
+     * The forward pass of a batch: each step's output into its buffer; dropout draws its masks from random, or is
+     * skipped (inference mode) when random is null. Returns the last output.
+     */
+    private FloatPointer forward(FloatPointer in, int batch, SplittableRandom random) {
+        FloatPointer cur = in;
+        int width = inputWidth;
+        for (Step s : steps) {
+            FloatBuffer o = s.output.position(0).asBuffer();
+            int n = batch * (s.kind == Kind.DENSE ? s.out : width);
+            switch (s.kind) {
+                case DENSE -> {
+                    s.products(batch)[0].run(cur.position(0), new FloatPointer(params).position(s.wOffset),
+                            s.bOffset < 0 ? null : new FloatPointer(params).position(s.bOffset), s.output.position(0));
+                    width = s.out;
+                }
+                case ACTIVATION -> {
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if ("softmax".equals(s.activation)) {
+                        for (int r = 0; r < batch; r++) {
+                            float max = Float.NEGATIVE_INFINITY;
+                            for (int j = 0; j < width; j++) {
+                                max = Math.max(max, c.get(r * width + j));
+                            }
+                            double sum = 0;
+                            for (int j = 0; j < width; j++) {
+                                double e = Math.exp(c.get(r * width + j) - max);
+                                o.put(r * width + j, (float) e);
+                                sum += e;
+                            }
+                            for (int j = 0; j < width; j++) {
+                                o.put(r * width + j, (float) (o.get(r * width + j) / sum));
+                            }
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            o.put(i, activate(s.activation, c.get(i)));
+                        }
+                    }
+                }
+                case DROPOUT -> {
+                    if (random == null) {
+                        continue;  // inference: the identity; cur stays the input of this step
+                    }
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if (s.mask == null || s.mask.length < n) {
+                        s.mask = new float[batch * width];
+                    }
+                    float scale = (float) (1 / s.keep);
+                    for (int i = 0; i < n; i++) {
+                        float m = random.nextDouble() < s.keep ? scale : 0f;
+                        s.mask[i] = m;
+                        o.put(i, c.get(i) * m);
+                    }
+                }
+            }
+            cur = s.output;
+        }
+        return cur;
+    }
+
+    /**
+     * The head's outputs for x in inference mode (no dropout) with the weights as trained so far: what the model
+     * would predict after a write-back, without one.
+     */
+    INDArray predict(INDArray x) {
+        int batch = (int) x.size(0);
+        if (batch == 0) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        ensureCapacity(batch);
+        INDArray xc = compact(x);
+        if (xc.length() != (long) batch * inputWidth) {
+            throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        FloatPointer out = forward(new FloatPointer(xc.data().addressPointer()), batch, null);
+        int width = outputWidth();
+        float[] values = new float[batch * width];
+        out.position(0).get(values);
+        return Nd4j.create(values, new long[]{batch, width}, 'c');
+    }
+
+    private int outputWidth() {
+        int w = inputWidth;
+        for (Step s : steps) {
+            if (s.kind == Kind.DENSE) {
+                w = s.out;
+            }
+        }
+        return w;
+    }
+
+    private static INDArray compact(INDArray x) {
+        return x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
+                ? x : x.castTo(DataType.FLOAT).dup('c');
     }
 
     private static float activate(String fn, float v) {
