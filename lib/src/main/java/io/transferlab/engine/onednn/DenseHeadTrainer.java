@@ -498,35 +498,109 @@ final class DenseHeadTrainer {
     private static final int CHUNK = 16384;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
 
-    /** One pass of the optimizer over all weights ({@link OptimizerStep}): in chunks copied to the Java heap. */
+    /**
+     * Threads that help with the optimizer's pass (besides the training thread): the pass is bound by memory
+     * traffic (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core nearly doubles.
+     * {@code transferlab.headUpdateThreads} sets the total (1: the training thread alone); default the cores, at
+     * most 4.
+     */
+    private static final int MAX_UPDATE_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    private static final java.util.concurrent.ExecutorService HELPERS = MAX_UPDATE_THREADS <= 1 ? null
+            : java.util.concurrent.Executors.newFixedThreadPool(MAX_UPDATE_THREADS - 1, r -> {
+                Thread t = new Thread(r, "transferlab-head-optimizer");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /** The threads of an optimizer pass, the training thread included (read each step, for comparisons). */
+    static int updateThreads() {
+        String v = System.getProperty("transferlab.headUpdateThreads");
+        if (v == null) {
+            return MAX_UPDATE_THREADS;
+        }
+        try {
+            return Math.max(1, Math.min(MAX_UPDATE_THREADS, Integer.parseInt(v.trim())));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("transferlab.headUpdateThreads must be a whole number, got '" + v + "'");
+        }
+    }
+
+    /**
+     * One pass of the optimizer over all weights ({@link OptimizerStep}), in chunks copied to the Java heap. The
+     * training thread and its helpers claim chunks from a shared counter, so a helper that the machine does not
+     * run soon (another process busy on the cores) only leaves its chunks to the others instead of holding up
+     * the step; the training thread waits only for chunks a helper has started.
+     */
     private void update() {
         int n = (int) numParams;
         int chunks = (n + CHUNK - 1) / CHUNK;
         optimizerStep.begin(iteration);
-        int slots = optimizerStep.stateSlots();
-        FloatBuffer pAll = params.position(0).asBuffer();
-        FloatBuffer gAll = grads.position(0).asBuffer();
-        FloatBuffer s1All = slots > 0 ? state.position(0).asBuffer() : null;
-        FloatBuffer s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
-        for (int c = 0; c < chunks; c++) {
-            float[][] t = SCRATCH.get();
-            int off = c * CHUNK;
-            int len = Math.min(CHUNK, n - off);
-            pAll.get(off, t[0], 0, len);
-            gAll.get(off, t[1], 0, len);
-            if (s1All != null) {
-                s1All.get(off, t[2], 0, len);
+        Pass pass = new Pass(chunks);
+        int threads = updateThreads();
+        if (HELPERS != null && threads > 1 && chunks > 1) {
+            for (int h = 0; h < Math.min(threads - 1, chunks - 1); h++) {
+                HELPERS.execute(pass::run);
             }
-            if (s2All != null) {
-                s2All.get(off, t[3], 0, len);
-            }
-            optimizerStep.apply(t[0], t[1], t[2], t[3], len);
-            pAll.put(off, t[0], 0, len);
-            if (s1All != null) {
-                s1All.put(off, t[2], 0, len);
-            }
-            if (s2All != null) {
-                s2All.put(off, t[3], 0, len);
+        }
+        pass.run();
+        while (pass.done.get() < chunks) {
+            Thread.yield();
+        }
+        if (pass.failure != null) {
+            throw new IllegalStateException("the optimizer step failed", pass.failure);
+        }
+    }
+
+    /** The chunks of one optimizer pass, claimed one at a time by whichever thread is free. */
+    private final class Pass {
+        final int chunks;
+        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        volatile Throwable failure;
+
+        Pass(int chunks) {
+            this.chunks = chunks;
+        }
+
+        void run() {
+            int n = (int) numParams;
+            int slots = optimizerStep.stateSlots();
+            FloatBuffer pAll = null;
+            FloatBuffer gAll = null;
+            FloatBuffer s1All = null;
+            FloatBuffer s2All = null;
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                try {
+                    if (pAll == null) {   // views of this thread's own (positions are per view)
+                        pAll = new FloatPointer(params).position(0).asBuffer();
+                        gAll = new FloatPointer(grads).position(0).asBuffer();
+                        s1All = slots > 0 ? new FloatPointer(state).position(0).asBuffer() : null;
+                        s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
+                    }
+                    float[][] t = SCRATCH.get();
+                    int off = c * CHUNK;
+                    int len = Math.min(CHUNK, n - off);
+                    pAll.get(off, t[0], 0, len);
+                    gAll.get(off, t[1], 0, len);
+                    if (s1All != null) {
+                        s1All.get(off, t[2], 0, len);
+                    }
+                    if (s2All != null) {
+                        s2All.get(off, t[3], 0, len);
+                    }
+                    optimizerStep.apply(t[0], t[1], t[2], t[3], len);
+                    pAll.put(off, t[0], 0, len);
+                    if (s1All != null) {
+                        s1All.put(off, t[2], 0, len);
+                    }
+                    if (s2All != null) {
+                        s2All.put(off, t[3], 0, len);
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    done.incrementAndGet();
+                }
             }
         }
     }

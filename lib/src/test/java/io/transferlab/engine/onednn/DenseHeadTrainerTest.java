@@ -104,6 +104,24 @@ class DenseHeadTrainerTest {
         assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
     }
 
+    /** Heads with more weights than one optimizer chunk (16,384): the pass is shared between threads. */
+    @Test
+    void optimizerPassSharedBetweenThreadsMatchesDl4j() {
+        INDArray x = features(40, 300);
+        Supplier<Model> make = () -> Sequential.withInput(300)
+                .add(Layers.Dense(130, "relu", "fc"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        try {
+            for (String threads : new String[]{"2", "1"}) {
+                System.setProperty("transferlab.headUpdateThreads", threads);
+                assertSameTraining(make, Optimizer.Adam(1e-3), "binary_crossentropy", x, binaryLabels(x));
+                assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
+            }
+        } finally {
+            System.clearProperty("transferlab.headUpdateThreads");
+        }
+    }
+
     @Test
     void flattenedFeaturesWithAdamMatchDl4j() {
         INDArray x = features(24, 2, 2, 16);
