@@ -499,10 +499,11 @@ final class DenseHeadTrainer {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
 
     /**
-     * Threads that help with the optimizer's pass (besides the training thread): the pass is bound by memory
-     * traffic (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core nearly doubles.
-     * {@code transferlab.headUpdateThreads} sets the total (1: the training thread alone); default the cores, at
-     * most 4.
+     * Threads for the optimizer's pass (the training thread included). The pass is bound by memory traffic
+     * (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core could nearly double on a
+     * quiet machine; on this project's shared 2-core machine (load 4-6 from other processes) a helper made notebook
+     * 02's head slower (24-26 s/epoch against 22 with the training thread alone, same process, alternating), so the
+     * default is 1. {@code transferlab.headUpdateThreads=N} (read each step) asks for N, at most the cores and 4.
      */
     private static final int MAX_UPDATE_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
     private static final java.util.concurrent.ExecutorService HELPERS = MAX_UPDATE_THREADS <= 1 ? null
@@ -516,7 +517,7 @@ final class DenseHeadTrainer {
     static int updateThreads() {
         String v = System.getProperty("transferlab.headUpdateThreads");
         if (v == null) {
-            return MAX_UPDATE_THREADS;
+            return 1;
         }
         try {
             return Math.max(1, Math.min(MAX_UPDATE_THREADS, Integer.parseInt(v.trim())));
