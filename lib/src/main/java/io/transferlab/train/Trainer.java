@@ -29,7 +29,8 @@ import java.util.Random;
  * (mean over the epoch's batches, accuracy from the model's outputs before each update), validation after each
  * epoch, callbacks, and a clean stop when the thread is interrupted. The engine that trains is chosen by
  * {@link Engines#trainStep}; at the end of every epoch its weights are written back into the model's layers, so
- * validation, callbacks and checkpoints see the epoch's result.
+ * validation, callbacks and checkpoints see the epoch's result; without callbacks, a step that can predict on its own
+ * weights ({@link TrainStep#predicts}) validates on them and writes back once, when training ends.
  */
 public final class Trainer {
     private static final long PROGRESS_EVERY_NANOS = 15_000_000_000L;
@@ -120,11 +121,16 @@ public final class Trainer {
                             + "\" style=\"width:16em\"></progress><code>" + Display.escape(line) + "</code></div>");
                 }
                 progress.done();
-                step.writeBack();
+                // the layers get the epoch's weights now when a callback may read them (a checkpoint, a user's
+                // callback) or the step cannot validate on its own weights; else once, when training ends
+                boolean onStep = callbacks.length == 0 && step.predicts();
+                if (!onStep) {
+                    step.writeBack();
+                }
                 double valLoss = Double.NaN;
                 double valAcc = Double.NaN;
                 if (validation != null) {
-                    Evaluation ev = evaluate(validation);
+                    Evaluation ev = onStep ? evaluate(validation, step::predict) : evaluate(validation);
                     valLoss = ev.loss();
                     valAcc = ev.accuracy();
                 }
@@ -211,6 +217,11 @@ public final class Trainer {
 
     /** Loss and accuracy over a dataset, in inference mode. */
     public Evaluation evaluate(Dataset data) {
+        return evaluate(data, x -> Inference.predict(model, x));
+    }
+
+    /** Loss and accuracy over a dataset, with the outputs of this predictor (the model's, or a training step's). */
+    Evaluation evaluate(Dataset data, java.util.function.UnaryOperator<INDArray> predictor) {
         double lossSum = 0;
         List<INDArray> outs = new ArrayList<>();
         List<int[]> truths = new ArrayList<>();
@@ -221,7 +232,7 @@ public final class Trainer {
                 continue;
             }
             Labels.check(model, loss, b.x(), b.y(), "evaluate");
-            INDArray p = Inference.predict(model, b.x());
+            INDArray p = predictor.apply(b.x());
             lossSum += loss.sum(p, b.y());
             outs.add(p.dup());
             truths.add(classesOf(b.y()));

@@ -21,6 +21,22 @@ public interface TrainStep extends AutoCloseable {
     /** Writes the trained weights into the model's layers. */
     void writeBack();
 
+    /**
+     * Whether {@link #predict} works: the step can run the model forward in inference mode on the weights it holds,
+     * so that validation during training needs no {@link #writeBack} (and no new inference plan) every epoch.
+     */
+    default boolean predicts() {
+        return false;
+    }
+
+    /**
+     * The model's outputs for x in inference mode with the weights trained so far, equal (to float rounding) to
+     * what the model predicts after {@link #writeBack}; only where {@link #predicts} says so.
+     */
+    default INDArray predict(INDArray x) {
+        throw new UnsupportedOperationException(describe() + " does not predict");
+    }
+
     /** Writes weights and optimizer state into a folder, for resuming. */
     void saveState(Path dir) throws IOException;
 

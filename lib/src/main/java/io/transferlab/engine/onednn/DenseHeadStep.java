@@ -44,6 +44,17 @@ final class DenseHeadStep implements TrainStep {
         base.writeBack();
     }
 
+    /** Not under the mixed_bfloat16 policy, where the model predicts in bfloat16 and this step in float32. */
+    @Override
+    public boolean predicts() {
+        return !io.transferlab.runtime.MixedPrecision.bfloat16();
+    }
+
+    @Override
+    public INDArray predict(INDArray x) {
+        return head.predict(x);
+    }
+
     @Override
     public void saveState(Path dir) throws IOException {
         head.writeTo(net);

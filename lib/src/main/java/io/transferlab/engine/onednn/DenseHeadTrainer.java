@@ -283,8 +283,7 @@ final class DenseHeadTrainer {
     double[] step(INDArray x, INDArray y) {
         int batch = (int) x.size(0);
         ensureCapacity(batch);
-        INDArray xc = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
-                ? x : x.castTo(DataType.FLOAT).dup('c');
+        INDArray xc = compact(x);
         if (xc.length() != (long) batch * inputWidth) {
             throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
                     + java.util.Arrays.toString(x.shape()));
@@ -292,58 +291,8 @@ final class DenseHeadTrainer {
         float[] labels = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
         FloatPointer in = new FloatPointer(xc.data().addressPointer());
         SplittableRandom random = new SplittableRandom(DROPOUT_SEED * 1_000_003L + iteration);
-
-        // forward
-        FloatPointer cur = in;
-        int width = inputWidth;
-        for (Step s : steps) {
-            FloatBuffer o = s.output.position(0).asBuffer();
-            int n = batch * (s.kind == Kind.DENSE ? s.out : width);
-            switch (s.kind) {
-                case DENSE -> {
-                    s.products(batch)[0].run(cur.position(0), new FloatPointer(params).position(s.wOffset),
-                            s.bOffset < 0 ? null : new FloatPointer(params).position(s.bOffset), s.output.position(0));
-                    width = s.out;
-                }
-                case ACTIVATION -> {
-                    FloatBuffer c = cur.position(0).asBuffer();
-                    if ("softmax".equals(s.activation)) {
-                        for (int r = 0; r < batch; r++) {
-                            float max = Float.NEGATIVE_INFINITY;
-                            for (int j = 0; j < width; j++) {
-                                max = Math.max(max, c.get(r * width + j));
-                            }
-                            double sum = 0;
-                            for (int j = 0; j < width; j++) {
-                                double e = Math.exp(c.get(r * width + j) - max);
-                                o.put(r * width + j, (float) e);
-                                sum += e;
-                            }
-                            for (int j = 0; j < width; j++) {
-                                o.put(r * width + j, (float) (o.get(r * width + j) / sum));
-                            }
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            o.put(i, activate(s.activation, c.get(i)));
-                        }
-                    }
-                }
-                case DROPOUT -> {
-                    FloatBuffer c = cur.position(0).asBuffer();
-                    if (s.mask == null || s.mask.length < n) {
-                        s.mask = new float[batch * width];
-                    }
-                    float scale = (float) (1 / s.keep);
-                    for (int i = 0; i < n; i++) {
-                        float m = random.nextDouble() < s.keep ? scale : 0f;
-                        s.mask[i] = m;
-                        o.put(i, c.get(i) * m);
-                    }
-                }
-            }
-            cur = s.output;
-        }
+        FloatPointer cur = forward(in, batch, random);
+        int width = outputWidth();
 
         // loss, accuracy, and the gradient at the output layer's pre-activation: (p - y) / batch
         FloatBuffer prob = cur.position(0).asBuffer();
@@ -429,6 +378,104 @@ final class DenseHeadTrainer {
         return new double[]{lossSum, correct};
     }
 
+    /**
+     * The forward pass of a batch: each step's output into its buffer; dropout draws its masks from random, or is
+     * skipped (inference mode) when random is null. Returns the last output.
+     */
+    private FloatPointer forward(FloatPointer in, int batch, SplittableRandom random) {
+        FloatPointer cur = in;
+        int width = inputWidth;
+        for (Step s : steps) {
+            FloatBuffer o = s.output.position(0).asBuffer();
+            int n = batch * (s.kind == Kind.DENSE ? s.out : width);
+            switch (s.kind) {
+                case DENSE -> {
+                    s.products(batch)[0].run(cur.position(0), new FloatPointer(params).position(s.wOffset),
+                            s.bOffset < 0 ? null : new FloatPointer(params).position(s.bOffset), s.output.position(0));
+                    width = s.out;
+                }
+                case ACTIVATION -> {
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if ("softmax".equals(s.activation)) {
+                        for (int r = 0; r < batch; r++) {
+                            float max = Float.NEGATIVE_INFINITY;
+                            for (int j = 0; j < width; j++) {
+                                max = Math.max(max, c.get(r * width + j));
+                            }
+                            double sum = 0;
+                            for (int j = 0; j < width; j++) {
+                                double e = Math.exp(c.get(r * width + j) - max);
+                                o.put(r * width + j, (float) e);
+                                sum += e;
+                            }
+                            for (int j = 0; j < width; j++) {
+                                o.put(r * width + j, (float) (o.get(r * width + j) / sum));
+                            }
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            o.put(i, activate(s.activation, c.get(i)));
+                        }
+                    }
+                }
+                case DROPOUT -> {
+                    if (random == null) {
+                        continue;  // inference: the identity; cur stays the input of this step
+                    }
+                    FloatBuffer c = cur.position(0).asBuffer();
+                    if (s.mask == null || s.mask.length < n) {
+                        s.mask = new float[batch * width];
+                    }
+                    float scale = (float) (1 / s.keep);
+                    for (int i = 0; i < n; i++) {
+                        float m = random.nextDouble() < s.keep ? scale : 0f;
+                        s.mask[i] = m;
+                        o.put(i, c.get(i) * m);
+                    }
+                }
+            }
+            cur = s.output;
+        }
+        return cur;
+    }
+
+    /**
+     * The head's outputs for x in inference mode (no dropout) with the weights as trained so far: what the model
+     * would predict after a write-back, without one.
+     */
+    INDArray predict(INDArray x) {
+        int batch = (int) x.size(0);
+        if (batch == 0) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        ensureCapacity(batch);
+        INDArray xc = compact(x);
+        if (xc.length() != (long) batch * inputWidth) {
+            throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        FloatPointer out = forward(new FloatPointer(xc.data().addressPointer()), batch, null);
+        int width = outputWidth();
+        float[] values = new float[batch * width];
+        out.position(0).get(values);
+        return Nd4j.create(values, new long[]{batch, width}, 'c');
+    }
+
+    private int outputWidth() {
+        int w = inputWidth;
+        for (Step s : steps) {
+            if (s.kind == Kind.DENSE) {
+                w = s.out;
+            }
+        }
+        return w;
+    }
+
+    private static INDArray compact(INDArray x) {
+        return x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
+                ? x : x.castTo(DataType.FLOAT).dup('c');
+    }
+
     private static float activate(String fn, float v) {
         return switch (fn) {
             case "relu" -> Math.max(0f, v);
@@ -451,35 +498,110 @@ final class DenseHeadTrainer {
     private static final int CHUNK = 16384;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
 
-    /** One pass of the optimizer over all weights ({@link OptimizerStep}): in chunks copied to the Java heap. */
+    /**
+     * Threads for the optimizer's pass (the training thread included). The pass is bound by memory traffic
+     * (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core could nearly double on a
+     * quiet machine; on this project's shared 2-core machine (load 4-6 from other processes) a helper made notebook
+     * 02's head slower (24-26 s/epoch against 22 with the training thread alone, same process, alternating), so the
+     * default is 1. {@code transferlab.headUpdateThreads=N} (read each step) asks for N, at most the cores and 4.
+     */
+    private static final int MAX_UPDATE_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    private static final java.util.concurrent.ExecutorService HELPERS = MAX_UPDATE_THREADS <= 1 ? null
+            : java.util.concurrent.Executors.newFixedThreadPool(MAX_UPDATE_THREADS - 1, r -> {
+                Thread t = new Thread(r, "transferlab-head-optimizer");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /** The threads of an optimizer pass, the training thread included (read each step, for comparisons). */
+    static int updateThreads() {
+        String v = System.getProperty("transferlab.headUpdateThreads");
+        if (v == null) {
+            return 1;
+        }
+        try {
+            return Math.max(1, Math.min(MAX_UPDATE_THREADS, Integer.parseInt(v.trim())));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("transferlab.headUpdateThreads must be a whole number, got '" + v + "'");
+        }
+    }
+
+    /**
+     * One pass of the optimizer over all weights ({@link OptimizerStep}), in chunks copied to the Java heap. The
+     * training thread and its helpers claim chunks from a shared counter, so a helper that the machine does not
+     * run soon (another process busy on the cores) only leaves its chunks to the others instead of holding up
+     * the step; the training thread waits only for chunks a helper has started.
+     */
     private void update() {
         int n = (int) numParams;
         int chunks = (n + CHUNK - 1) / CHUNK;
         optimizerStep.begin(iteration);
-        int slots = optimizerStep.stateSlots();
-        FloatBuffer pAll = params.position(0).asBuffer();
-        FloatBuffer gAll = grads.position(0).asBuffer();
-        FloatBuffer s1All = slots > 0 ? state.position(0).asBuffer() : null;
-        FloatBuffer s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
-        for (int c = 0; c < chunks; c++) {
-            float[][] t = SCRATCH.get();
-            int off = c * CHUNK;
-            int len = Math.min(CHUNK, n - off);
-            pAll.get(off, t[0], 0, len);
-            gAll.get(off, t[1], 0, len);
-            if (s1All != null) {
-                s1All.get(off, t[2], 0, len);
+        Pass pass = new Pass(chunks);
+        int threads = updateThreads();
+        if (HELPERS != null && threads > 1 && chunks > 1) {
+            for (int h = 0; h < Math.min(threads - 1, chunks - 1); h++) {
+                HELPERS.execute(pass::run);
             }
-            if (s2All != null) {
-                s2All.get(off, t[3], 0, len);
-            }
-            optimizerStep.apply(t[0], t[1], t[2], t[3], len);
-            pAll.put(off, t[0], 0, len);
-            if (s1All != null) {
-                s1All.put(off, t[2], 0, len);
-            }
-            if (s2All != null) {
-                s2All.put(off, t[3], 0, len);
+        }
+        pass.run();
+        while (pass.done.get() < chunks) {
+            Thread.yield();
+        }
+        if (pass.failure != null) {
+            throw new IllegalStateException("the optimizer step failed", pass.failure);
+        }
+    }
+
+    /** The chunks of one optimizer pass, claimed one at a time by whichever thread is free. */
+    private final class Pass {
+        final int chunks;
+        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        volatile Throwable failure;
+
+        Pass(int chunks) {
+            this.chunks = chunks;
+        }
+
+        void run() {
+            int n = (int) numParams;
+            int slots = optimizerStep.stateSlots();
+            FloatBuffer pAll = null;
+            FloatBuffer gAll = null;
+            FloatBuffer s1All = null;
+            FloatBuffer s2All = null;
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                try {
+                    if (pAll == null) {   // views of this thread's own (positions are per view)
+                        pAll = new FloatPointer(params).position(0).asBuffer();
+                        gAll = new FloatPointer(grads).position(0).asBuffer();
+                        s1All = slots > 0 ? new FloatPointer(state).position(0).asBuffer() : null;
+                        s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
+                    }
+                    float[][] t = SCRATCH.get();
+                    int off = c * CHUNK;
+                    int len = Math.min(CHUNK, n - off);
+                    pAll.get(off, t[0], 0, len);
+                    gAll.get(off, t[1], 0, len);
+                    if (s1All != null) {
+                        s1All.get(off, t[2], 0, len);
+                    }
+                    if (s2All != null) {
+                        s2All.get(off, t[3], 0, len);
+                    }
+                    optimizerStep.apply(t[0], t[1], t[2], t[3], len);
+                    pAll.put(off, t[0], 0, len);
+                    if (s1All != null) {
+                        s1All.put(off, t[2], 0, len);
+                    }
+                    if (s2All != null) {
+                        s2All.put(off, t[3], 0, len);
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    done.incrementAndGet();
+                }
             }
         }
     }

@@ -37,6 +37,19 @@ public final class MatMul implements AutoCloseable {
     private final memory c;
     private final memory bias;
     private final IntMemoryMap args;
+    /** A product too small for a native call to pay: computed by plain loops (no OpenMP fork and barrier). */
+    private final boolean plain;
+    private float[] aScratch;
+    private float[] bScratch;
+    private float[] cScratch;
+    private float[] biasScratch;
+
+    /**
+     * Products of at most this many multiply-adds run as plain loops: a classifier head's last layer (20 x 256 by
+     * 256 x 1 and its gradients) took longer to enter and leave oneDNN's threads than to compute, and much longer
+     * when another process keeps a core busy (a parallel region waits for a preempted thread).
+     */
+    static final long PLAIN_MAX = 1L << 16;
 
     /**
      * A product of an (m x k) by a (k x n) matrix into (m x n); {@code transA}: A is stored as (k x m),
@@ -57,7 +70,8 @@ public final class MatMul implements AutoCloseable {
         this.transA = transA;
         this.transB = transB;
         this.withBias = withBias;
-        if (!oneDnn) {
+        this.plain = (long) m * n * k <= PLAIN_MAX;
+        if (!oneDnn || plain) {
             primitive = null;
             a = b = c = bias = null;
             args = null;
@@ -96,7 +110,7 @@ public final class MatMul implements AutoCloseable {
 
     /** Which engine runs this product. */
     public String engine() {
-        return primitive != null ? ONEDNN : blas();
+        return plain ? "plain loops" : primitive != null ? ONEDNN : blas();
     }
 
     private static final String ONEDNN = "oneDNN matmul";
@@ -112,6 +126,10 @@ public final class MatMul implements AutoCloseable {
     public void run(FloatPointer aData, FloatPointer bData, FloatPointer biasData, FloatPointer cData) {
         if (withBias != (biasData != null)) {
             throw new IllegalArgumentException(withBias ? "this product adds a bias: give one" : "this product has no bias");
+        }
+        if (plain) {
+            loops(aData, bData, biasData, cData);
+            return;
         }
         if (primitive == null) {
             blas(aData, bData, biasData, cData);
@@ -138,6 +156,35 @@ public final class MatMul implements AutoCloseable {
                 address = start;
             }
         };
+    }
+
+    /** The product by plain loops, accumulated in double, for small products ({@link #PLAIN_MAX}). */
+    private synchronized void loops(FloatPointer aData, FloatPointer bData, FloatPointer biasData, FloatPointer cData) {
+        if (aScratch == null) {
+            aScratch = new float[m * k];
+            bScratch = new float[k * n];
+            cScratch = new float[m * n];
+            biasScratch = new float[n];
+        }
+        float[] av = aScratch;
+        float[] bv = bScratch;
+        float[] cv = cScratch;
+        new FloatPointer(aData).get(av);                      // JavaCPP's bulk get and put start at the position
+        new FloatPointer(bData).get(bv);
+        float[] bias = biasScratch;
+        if (withBias) {
+            new FloatPointer(biasData).get(bias);
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = withBias ? bias[j] : 0;
+                for (int p = 0; p < k; p++) {
+                    sum += (double) av[transA ? p * m + i : i * k + p] * bv[transB ? j * k + p : p * n + j];
+                }
+                cv[i * n + j] = (float) sum;
+            }
+        }
+        new FloatPointer(cData).put(cv);
     }
 
     private void blas(FloatPointer aData, FloatPointer bData, FloatPointer biasData, FloatPointer cData) {

@@ -104,6 +104,24 @@ class DenseHeadTrainerTest {
         assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
     }
 
+    /** Heads with more weights than one optimizer chunk (16,384): the pass is shared between threads. */
+    @Test
+    void optimizerPassSharedBetweenThreadsMatchesDl4j() {
+        INDArray x = features(40, 300);
+        Supplier<Model> make = () -> Sequential.withInput(300)
+                .add(Layers.Dense(130, "relu", "fc"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        try {
+            for (String threads : new String[]{"2", "1"}) {
+                System.setProperty("transferlab.headUpdateThreads", threads);
+                assertSameTraining(make, Optimizer.Adam(1e-3), "binary_crossentropy", x, binaryLabels(x));
+                assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
+            }
+        } finally {
+            System.clearProperty("transferlab.headUpdateThreads");
+        }
+    }
+
     @Test
     void flattenedFeaturesWithAdamMatchDl4j() {
         INDArray x = features(24, 2, 2, 16);
@@ -128,6 +146,71 @@ class DenseHeadTrainerTest {
         assertSameTraining(make, Optimizer.SGD(0.1, 0), "categorical_crossentropy", x, y);
         assertSameTraining(make, Optimizer.Adam(1e-2), "categorical_crossentropy", x, y);
         assertSameTraining(make, Optimizer.SGD(0.05, 0.9), "categorical_crossentropy", x, y);
+    }
+
+    /**
+     * Validation inside fit runs on the head trainer's own weights (no write-back, no new inference plan per epoch):
+     * its figures equal those of evaluate() after a write-back, which a callback forces, epoch by epoch; and the
+     * step's predictions equal the model's after a write-back, for a binary head and a softmax head on flattened
+     * features, in batches of another size than training's.
+     */
+    @Test
+    void validationOnTheTrainersWeightsEqualsEvaluateAfterWriteBack() {
+        INDArray x = features(60, 40);
+        INDArray y = binaryLabels(x);
+        INDArray xv = features(26, 40).muli(1.5);
+        INDArray yv = binaryLabels(xv);
+        Supplier<Model> make = () -> Sequential.withInput(40)
+                .add(Layers.Dense(32, "relu", "fc"))
+                .add(Layers.Dropout(0.5, "drop"))
+                .add(Layers.Dense(1, "sigmoid", "out"));
+        Model onStep = make.get();
+        Model written = make.get();
+        copyWeights(onStep, written);
+        onStep.compile(Optimizer.RMSprop(3e-3), "binary_crossentropy", "accuracy");
+        written.compile(Optimizer.RMSprop(3e-3), "binary_crossentropy", "accuracy");
+        History a = onStep.fit(x, y, 4, 8, xv, yv);
+        History b = written.fit(x, y, 4, 8, xv, yv, new io.transferlab.train.Callback() { });
+        for (int e = 0; e < 4; e++) {
+            var ea = a.epochs().get(e);
+            var eb = b.epochs().get(e);
+            assertEquals(eb.loss(), ea.loss(), 0, "training is the same either way, epoch " + (e + 1));
+            assertEquals(eb.valLoss(), ea.valLoss(), 1e-6 * Math.abs(eb.valLoss()), "val_loss of epoch " + (e + 1));
+            assertEquals(eb.valAccuracy(), ea.valAccuracy(), 0, "val_accuracy of epoch " + (e + 1));
+        }
+        // the write-back at the end of fit: the layers hold the trained weights either way
+        assertEquals(0, Transforms.abs(onStep.predict(xv).sub(written.predict(xv))).maxNumber().doubleValue(), 0);
+
+        INDArray xf = features(23, 2, 2, 6);
+        INDArray yf = Nd4j.zeros(DataType.FLOAT, 23, 3);
+        for (int i = 0; i < 23; i++) {
+            yf.putScalar(i, xf.getDouble(i, 0, 0, 0) > 0.2 ? 0 : xf.getDouble(i, 0, 0, 1) > 0 ? 1 : 2, 1);
+        }
+        Model softmax = Sequential.withInput(2, 2, 6)
+                .add(Layers.Flatten("flat"))
+                .add(Layers.Dense(16, "tanh", "fc"))
+                .add(Layers.Dropout(0.3, "drop"))
+                .add(Layers.Dense(3, "softmax", "out"));
+        softmax.compile(Optimizer.Adam(1e-2), "categorical_crossentropy", "accuracy");
+        for (Model m : List.of(onStep, softmax)) {
+            INDArray mx = m == softmax ? xf : x;
+            INDArray my = m == softmax ? yf : y;
+            try (var step = io.transferlab.engine.Engines.trainStep(m, m.optimizer(), m.loss(), false)) {
+                assertTrue(step.predicts(), step.describe());
+                for (int i = 0; i + 8 <= mx.size(0); i += 8) {
+                    step.fit(mx.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 8)).dup(),
+                            my.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 8)).dup());
+                }
+                INDArray before = m.predict(mx);
+                INDArray p = step.predict(mx.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 7)).dup());
+                step.writeBack();
+                INDArray after = m.predict(mx).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 7));
+                assertArrayEquals(after.shape(), p.shape());
+                assertTrue(Transforms.abs(before.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 7)).sub(after))
+                        .maxNumber().doubleValue() > 1e-4, "training moved the weights");
+                assertEquals(0, Transforms.abs(p.sub(after)).maxNumber().doubleValue(), 2e-6, m.name());
+            }
+        }
     }
 
     @Test

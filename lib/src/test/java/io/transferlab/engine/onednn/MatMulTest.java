@@ -37,7 +37,9 @@ class MatMulTest {
         FloatPointer pBias = new FloatPointer(offset + n).position(offset).put(bias).position(offset);
         FloatPointer pc = new FloatPointer(offset + (long) m * n).position(offset);
         try (MatMul product = new MatMul(m, n, k, transA, transB, withBias, oneDnn)) {
-            if (oneDnn) {
+            if ((long) m * n * k <= MatMul.PLAIN_MAX) {
+                assertEquals("plain loops", product.engine());
+            } else if (oneDnn) {
                 assertEquals("oneDNN matmul", product.engine());
             } else {
                 assertTrue(product.engine().startsWith("OpenBLAS"), product.engine());
@@ -70,8 +72,8 @@ class MatMulTest {
         for (boolean oneDnn : new boolean[]{true, false}) {
             for (boolean transA : new boolean[]{false, true}) {
                 for (boolean transB : new boolean[]{false, true}) {
-                    check(5, 7, 300, transA, transB, false, oneDnn);
-                    check(20, 1, 64, transA, transB, true, oneDnn);
+                    check(5, 7, 2000, transA, transB, false, oneDnn);
+                    check(20, 3, 2000, transA, transB, true, oneDnn);
                 }
             }
             // the shapes of a classifier head: forward product with bias, weight gradient, input gradient
@@ -79,6 +81,24 @@ class MatMulTest {
             check(256, 1024, 20, true, false, false, oneDnn);
             check(20, 1024, 256, false, false, false, oneDnn);
         }
+    }
+
+    @Test
+    void smallProductsRunAsPlainLoopsInEveryLayout() {
+        for (boolean transA : new boolean[]{false, true}) {
+            for (boolean transB : new boolean[]{false, true}) {
+                for (boolean withBias : new boolean[]{false, true}) {
+                    // a head's last layer: forward (20 x 256 by 256 x 1), weight gradient, input gradient
+                    check(20, 1, 256, transA, transB, withBias, true);
+                    check(1, 256, 20, transA, transB, withBias, true);
+                    check(20, 256, 1, transA, transB, withBias, true);
+                    check(5, 7, 300, transA, transB, withBias, false);
+                }
+            }
+        }
+        // the largest product that runs as loops, and the smallest that does not
+        check(16, 64, 64, false, true, true, true);
+        check(16, 64, 65, false, true, true, true);
     }
 
     @Test
