@@ -35,7 +35,7 @@
 # Environment: TL_PEAK_GFLOPS (else measured with bench/peak.c, else 510), TL_THREADS (peer threads for the older
 # workloads; default all cores), TL_BENCH_BUILD (build folder), TL_DATA (train folder), TL_SHARED (the shared folder
 # with weights/, default ../shared), JAVA (java binary), TL_JAVA_OPTS (default -Xmx3g), PEER_PY (default
-# /usr/bin/python3).
+# /usr/bin/python3), OMP_WAIT_POLICY (both sides; default passive, as the project's launchers set it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,6 +67,8 @@ export TL_SHARED="${TL_SHARED:-$ROOT/../shared}"
 DATA="${TL_DATA:-$TL_SHARED/data/cats_and_dogs_filtered/train}"
 [[ -d "$DATA" ]] || DATA="$ROOT/data/cats_and_dogs_filtered/train"
 PEER_PY="${PEER_PY:-/usr/bin/python3}"
+# both sides' OpenMP threads wait as the project's launchers make them (kernel, scripts): passive unless set
+WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 mkdir -p "$BUILD"
 LOG="$BUILD/bench.log"
 RESULTS="$BUILD/results.tsv"
@@ -155,7 +157,7 @@ ask() {   # name, command
 PASS=quiet
 java_worker() {   # name, workload args...
     local name="$1"; shift
-    start_worker "$name" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
+    start_worker "$name" env OMP_WAIT_POLICY="$WAIT_POLICY" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready\ * ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -167,7 +169,7 @@ peer_worker() {   # name, workload args...
     local name="$1"; shift
     WVARS[$name]=""
     [[ $PEER_OK == 1 || "$1" == pipeline ]] || return 0
-    start_worker "$name" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
+    start_worker "$name" env OMP_WAIT_POLICY="$WAIT_POLICY" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready* ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -259,7 +261,7 @@ fi
 CPU_NAME=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 load_now() { echo "load average $(cut -d' ' -f1-3 /proc/loadavg); busiest: $(ps -eo pcpu=,comm= --sort=-pcpu | head -4 | awk '{printf "%s %s%%; ", $2, $1}')"; }
 LOAD_BEFORE=$(load_now)
-echo "CPU: $CPU_NAME, $NCPU cores"
+echo "CPU: $CPU_NAME, $NCPU cores; OMP_WAIT_POLICY=$WAIT_POLICY for both sides"
 echo "before: $LOAD_BEFORE"
 echo "project: ${PROJ_INFO:-?}"
 echo "project oneDNN ISA: ${PROJ_ISA:-no verbose line}"
@@ -284,7 +286,7 @@ echo "total $(( $(date +%s) - START )) s of benchmarking"
 
 # ---- summary: medians, min/max, ratio project/peer, slowdown quiet/shared, memory ----
 echo
-echo "CPU: $CPU_NAME, $NCPU cores; peak $PEAK GFLOP/s ($PEAK_HOW)"
+echo "CPU: $CPU_NAME, $NCPU cores; peak $PEAK GFLOP/s ($PEAK_HOW); OMP_WAIT_POLICY=$WAIT_POLICY for both sides"
 echo "machine load before: $LOAD_BEFORE"
 echo "machine load after:  $LOAD_AFTER"
 echo "project: ${PROJ_INFO:-?}; oneDNN ${PROJ_ISA:-(no verbose line)}"

@@ -13,4 +13,4 @@ if [ ! -s "$cp_file" ] || [ -n "$(find lib/src/main onnx/src/main onnx/pom.xml l
         -Dmdep.outputFile=target/run-classpath.txt -Dmdep.includeScope=runtime >"${cp_file%.txt}.log" 2>&1 \
         || { cat "${cp_file%.txt}.log" >&2; echo "$0: building the module failed (log above)" >&2; exit 1; }
 fi
-exec java ${TL_JAVA_OPTS:-} -cp "onnx/target/classes:lib/target/classes:$(cat "$cp_file")" io.transferlab.onnx.OnnxTool "$@"
+OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" exec java ${TL_JAVA_OPTS:-} -cp "onnx/target/classes:lib/target/classes:$(cat "$cp_file")" io.transferlab.onnx.OnnxTool "$@"

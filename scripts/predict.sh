@@ -10,4 +10,4 @@ if [[ ! -f "$jar" || ! -d "$root/lib/target/dependency" ]]; then
     echo "predict.sh: the library is not built ($jar and lib/target/dependency/ are missing): run scripts/setup.sh first" >&2
     exit 1
 fi
-exec java ${TL_JAVA_OPTS:-} -cp "$jar:$root/lib/target/dependency/*" io.transferlab.cli.Predict "$@"
+OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" exec java ${TL_JAVA_OPTS:-} -cp "$jar:$root/lib/target/dependency/*" io.transferlab.cli.Predict "$@"

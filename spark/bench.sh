@@ -8,5 +8,5 @@ mvn -B -q -ntp -f pom.xml -pl spark -am compile dependency:build-classpath \
     -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test >/dev/null
 OPENS=$(sed -n 's:.*<spark.java17.options>\(.*\)</spark.java17.options>.*:\1:p' spark/pom.xml)
 # shellcheck disable=SC2086
-exec java -Xmx4g $OPENS -cp "spark/target/classes:lib/target/classes:$(cat spark/target/classpath.txt)" \
+OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" exec java -Xmx4g $OPENS -cp "spark/target/classes:lib/target/classes:$(cat spark/target/classpath.txt)" \
     io.transferlab.spark.SparkBench "$TL_SHARED" "${1:-50}" "${2:-3}"

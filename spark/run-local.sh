@@ -15,6 +15,6 @@ if [ ! -s "$cp_file" ] || [ -n "$(find lib/src/main spark/src/main spark/pom.xml
 fi
 OPENS=$(sed -n 's:.*<spark.java17.options>\(.*\)</spark.java17.options>.*:\1:p' spark/pom.xml)
 # shellcheck disable=SC2086
-exec env OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" java -Xmx3g $OPENS \
+exec env OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" java -Xmx3g $OPENS \
     -Dlog4j2.configurationFile="$PWD/spark/conf/log4j2-local.properties" \
     -cp "spark/target/classes:lib/target/classes:$(cat "$cp_file")" io.transferlab.spark.Featurize "$@"

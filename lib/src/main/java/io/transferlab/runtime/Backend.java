@@ -97,8 +97,13 @@ public final class Backend {
         var env = Nd4j.getExecutioner().getEnvironmentInformation();
         // the native library's thread count (OMP_NUM_THREADS, else the cores it sees); the environment
         // information has no "omp.threads" entry in 1.0.0-M2.1
-        return String.format("ND4J %s backend, %d threads, oneDNN %s",
+        // how idle OpenMP threads wait: the launchers set passive (sleep), OpenMP's default spins for a while,
+        // which several-fold slows fine-grained work when another process shares the cores
+        String wait = System.getenv("OMP_WAIT_POLICY");
+        return String.format("ND4J %s backend, %d threads (%s), oneDNN %s",
                 env.getProperty("backend", "?"), Nd4j.getEnvironment().maxThreads(),
+                wait == null || wait.isBlank() ? "OpenMP threads spin when idle: OMP_WAIT_POLICY=passive suits a shared machine"
+                        : "OMP_WAIT_POLICY=" + wait.trim().toLowerCase(java.util.Locale.ROOT),
                 oneDnnActive() ? "on" : "off");
     }
 
