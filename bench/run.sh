@@ -249,7 +249,7 @@ isa_of() {
       echo "kernels $(grep -E '_verbose,exec,cpu,' "$1" | cut -d, -f5 | sort -u | paste -sd ' ')"; } \
         | awk '!seen[$0]++' | paste -sd ';' | sed 's/;/; /g' || true
 }
-ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark isa > "$BUILD/isa-project.txt" 2>&1 || true
+OMP_WAIT_POLICY="$WAIT_POLICY" ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark isa > "$BUILD/isa-project.txt" 2>&1 || true
 PROJ_INFO=$(grep -E '^@@ ok ' "$BUILD/isa-project.txt" | sed 's/^@@ ok //' || true)
 PROJ_ISA=$(isa_of "$BUILD/isa-project.txt")
 PEER_INFO=""; PEER_ISA=""
