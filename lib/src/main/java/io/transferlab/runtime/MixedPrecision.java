@@ -23,8 +23,10 @@ import java.util.Set;
  * them directly); the input is converted once and the output converted back to float32. Biases stay float32.
  * A plan compiled under one policy is never reused under the other. Expect relative differences of about 1e-2
  * from float32 outputs (bfloat16 keeps 8 significant bits). Models that the plan does not cover (they run on
- * DL4J) and the trained layers stay float32; when fine-tuning with a frozen prefix, that prefix runs on the
- * inference plan and so follows this policy (as Keras's policy also applies to frozen layers).
+ * DL4J) and the trained layers stay float32, but for the trained convolutions' oneDNN training primitives, which
+ * compute in bfloat16 with float32 weights, gradients and outputs (ConvolutionTrainingPrimitives); when
+ * fine-tuning with a frozen prefix, that prefix runs on the inference plan and so follows this policy (as Keras's
+ * policy also applies to frozen layers).
  *
  * <p>bfloat16 is only fast where the CPU computes it natively: AVX512-BF16 (Intel Cooper Lake, Sapphire Rapids
  * and later; AMD Zen 4 and later) or AMX-BF16 (Sapphire Rapids and later). On any other CPU oneDNN would emulate

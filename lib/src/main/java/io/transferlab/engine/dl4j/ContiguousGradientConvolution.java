@@ -98,12 +98,16 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
      *       and the helper never reads.</li>
      * </ul>
      * On that path the convolutions themselves run on {@link ConvolutionTrainingPrimitives} (oneDNN primitives made
-     * once per input shape) instead of ND4J's {@code conv2d}/{@code conv2d_bp} ops, where oneDNN has them for the
-     * layer; {@code TL_CONV_TRAINING=0} keeps ND4J's ops. Anything else (NCHW, double precision, no helper, a
+     * once per input shape; in bfloat16 with float32 variables under the {@code mixed_bfloat16} policy) instead of
+     * ND4J's {@code conv2d}/{@code conv2d_bp} ops, where oneDNN has them for the layer; {@code TL_CONV_TRAINING=0}
+     * keeps ND4J's ops. Anything else (NCHW, double precision, no helper, a
      * helper that failed) takes DL4J's own code.
      */
     public static class Impl extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
-        /** Primitives by input shape, the two most recent (a training set's batches and its smaller last one). */
+        /**
+         * Primitives by input shape and precision (the shape, then 1 for bfloat16 or 0), the two most recent (a
+         * training set's batches and its smaller last one); a change of mixed-precision policy makes new ones.
+         */
         private final java.util.LinkedHashMap<java.util.List<Long>, ConvolutionTrainingPrimitives> byShape =
                 new java.util.LinkedHashMap<>(4, 0.75f, true) {
                     @Override
@@ -133,16 +137,26 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             return primitives != null && !primitivesRefused;
         }
 
+        /**
+         * Whether the last forward or backward pass ran on oneDNN's training primitives in bfloat16 (made under the
+         * {@code mixed_bfloat16} policy).
+         */
+        public boolean onBfloat16Primitives() {
+            return onTrainingPrimitives() && primitives.bfloat16();
+        }
+
         /** oneDNN's training primitives for this (dense, NHWC) input, or null where they do not apply. */
         private ConvolutionTrainingPrimitives primitives(INDArray x, INDArray weights) {
             if (primitivesRefused) {
                 return null;
             }
             long[] shape = x.shape();
-            if (primitives != null && primitives.fits(shape)) {
+            boolean bf16 = io.transferlab.runtime.MixedPrecision.bfloat16();
+            if (primitives != null && primitives.fits(shape) && primitives.bfloat16() == bf16) {
                 return primitives;
             }
-            var key = java.util.Arrays.stream(shape).boxed().toList();
+            var key = java.util.stream.Stream.concat(java.util.Arrays.stream(shape).boxed(),
+                    java.util.stream.Stream.of(bf16 ? 1L : 0L)).toList();
             primitives = byShape.get(key);
             if (primitives != null) {
                 return primitives;

@@ -38,17 +38,28 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * spent about 70% of the small CNN's step (notebook 07) at about a tenth of the machine's peak; these primitives
  * run the same work at 250-500 GFLOP/s here. Every array handed in must be dense and in C order (see
  * the DL4J engine's DenseArrays); the weight and gradient arrays may be views into DL4J's flattened parameters.
+ *
+ * <p>Under Keras's {@code mixed_bfloat16} policy ({@link io.transferlab.runtime.MixedPrecision}, read when the
+ * primitives are made) they compute in bfloat16 and keep the variables in float32, as Keras's policy does: the
+ * input, the weights and the output gradient are converted to bf16 (oneDNN reorders made once, run on each call;
+ * the weights from DL4J's float32 master copy on every call), while the output, the input gradient, the weight
+ * gradient and the bias gradient are written in float32 (oneDNN accumulates in float32) and the bias is read in
+ * float32. Under {@code float32} every memory is float32 and no conversion runs.
  */
 public final class ConvolutionTrainingPrimitives implements AutoCloseable {
     private final long[] inShape;    // n, h, w, c (NHWC)
     private final long[] outShape;   // n, oh, ow, oc (NHWC)
     private final boolean hasBias;
+    private final boolean bf16;      // compute in bfloat16 (mixed_bfloat16 policy when made)
     private final List<Pointer> owned = new ArrayList<>();
     // what the backward primitives are made from, on the first backward pass (a frozen layer never makes them)
     private final convolution_forward.primitive_desc forwardPd;
-    private final memory.desc srcDesc;
+    private final memory.desc srcDesc;     // DL4J's arrays: f32 NHWC
     private final memory.desc dstDesc;
+    private final memory.desc srcCompute;  // what the primitives read: srcDesc (f32) or bf16 NHWC
+    private final memory.desc dstCompute;  // the output gradient the backward primitives read: dstDesc or bf16
     private final memory.desc weightsAny;
+    private final long[] weightDims;       // out, in, kH, kW
     private final memory.desc biasDesc;
     private final long[][] geometry;  // strides, dilations (gaps), padding before, padding after
     // forward: user memories (handles set per call) and the primitive's own weights
@@ -58,6 +69,7 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
     private final memory dst;
     private final memory userWeights;
     private final memory bias;
+    private final Reorder srcIn;           // f32 -> bf16 under bf16, nothing under f32
     private final Reorder weightsForForward;
     private Backward backward;
 
@@ -73,13 +85,14 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
     /** The two backward primitives, their arguments and the memories they need beyond the forward's. */
     private record Backward(primitive data, IntMemoryMap dataArgs, primitive weights, IntMemoryMap weightsArgs,
                             memory diffDst, memory diffSrc, memory userWeightGrad, memory biasGrad,
-                            Reorder weightsIn, Reorder weightGradOut) {
+                            Reorder diffDstIn, Reorder weightsIn, Reorder weightGradOut) {
     }
 
     /**
      * Primitives for an NHWC input {@code inShape} (n, h, w, c), {@code outChannels} filters of {@code kernel}
      * (kH, kW), {@code strides}, {@code dilation} (1 = none), paddings before and after (top/left, bottom/right)
-     * and the resulting output size (oh, ow). Throws when oneDNN has no implementation for it.
+     * and the resulting output size (oh, ow). Computes in bfloat16 when the policy is {@code mixed_bfloat16} now
+     * (see {@link #bfloat16()}). Throws when oneDNN has no implementation for it.
      */
     public ConvolutionTrainingPrimitives(long[] inShape, long outChannels, int[] kernel, int[] strides, int[] dilation,
                                   long[] padBefore, long[] padAfter, long[] outSize, boolean hasBias) {
@@ -91,12 +104,17 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         this.inShape = inShape.clone();
         this.outShape = new long[]{inShape[0], outSize[0], outSize[1], outChannels};
         this.hasBias = hasBias;
+        this.bf16 = io.transferlab.runtime.MixedPrecision.bfloat16();
         long n = inShape[0];
         long ic = inShape[3];
         srcDesc = nhwc(n, ic, inShape[1], inShape[2]);
         dstDesc = nhwc(n, outChannels, outSize[0], outSize[1]);
+        srcCompute = bf16 ? nhwc(n, ic, inShape[1], inShape[2], memory.data_type.bf16) : srcDesc;
+        dstCompute = bf16 ? nhwc(n, outChannels, outSize[0], outSize[1], memory.data_type.bf16) : dstDesc;
         long[] wDims = {outChannels, ic, kernel[0], kernel[1]};
-        weightsAny = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.any);
+        weightDims = wDims;
+        weightsAny = new memory.desc(wDims, bf16 ? memory.data_type.bf16 : memory.data_type.f32,
+                memory.format_tag.any);
         memory.desc wUser = new memory.desc(wDims, memory.data_type.f32, memory.format_tag.oihw);
         biasDesc = new memory.desc(new long[]{outChannels}, memory.data_type.f32, memory.format_tag.x);
         geometry = new long[][]{{strides[0], strides[1]}, {dilation[0] - 1L, dilation[1] - 1L}, // oneDNN counts gaps
@@ -106,18 +124,19 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         long[] pl = geometry[2];
         long[] pr = geometry[3];
         var fwdDesc = hasBias
-                ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcCompute,
                 weightsAny, biasDesc, dstDesc, st, dil, pl, pr)
-                : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcDesc,
+                : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct, srcCompute,
                 weightsAny, dstDesc, st, dil, pl, pr);
         forwardPd = own(new convolution_forward.primitive_desc(fwdDesc, engine));
         src = own(new memory(srcDesc, engine, (Pointer) null));
         dst = own(new memory(dstDesc, engine, (Pointer) null));
         userWeights = own(new memory(wUser, engine, (Pointer) null));
         bias = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        srcIn = reorder(src, srcCompute, true, null);
         weightsForForward = reorder(userWeights, forwardPd.weights_desc(), true, null);
         forward = own(new convolution_forward(forwardPd));
-        forwardArgs.put(DNNL_ARG_SRC, src);
+        forwardArgs.put(DNNL_ARG_SRC, srcIn.target());
         forwardArgs.put(DNNL_ARG_WEIGHTS, weightsForForward.target());
         forwardArgs.put(DNNL_ARG_DST, dst);
         if (hasBias) {
@@ -150,11 +169,14 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         long[] pl = geometry[2];
         long[] pr = geometry[3];
         var dataPd = own(new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                algorithm.convolution_direct, srcDesc, weightsAny, dstDesc, st, dil, pl, pr), engine, forwardPd));
+                algorithm.convolution_direct, srcDesc, weightsAny, dstCompute, st, dil, pl, pr), engine, forwardPd));
+        // the weight gradient is a variable's gradient: float32 under either policy
+        var gradAny = bf16 ? new memory.desc(weightDims, memory.data_type.f32,
+                memory.format_tag.any) : weightsAny;
         var weightsDesc = hasBias
-                ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, biasDesc,
-                dstDesc, st, dil, pl, pr)
-                : new convolution_backward_weights.desc(algorithm.convolution_direct, srcDesc, weightsAny, dstDesc,
+                ? new convolution_backward_weights.desc(algorithm.convolution_direct, srcCompute, gradAny, biasDesc,
+                dstCompute, st, dil, pl, pr)
+                : new convolution_backward_weights.desc(algorithm.convolution_direct, srcCompute, gradAny, dstCompute,
                 st, dil, pl, pr);
         var weightsPd = own(new convolution_backward_weights.primitive_desc(weightsDesc, engine, forwardPd));
         if (hasBias && !weightsPd.diff_bias_desc().equals(biasDesc)) {
@@ -164,27 +186,32 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         memory diffSrc = own(new memory(srcDesc, engine, (Pointer) null));
         memory userWeightGrad = own(new memory(userWeights.get_desc(), engine, (Pointer) null));
         memory biasGrad = hasBias ? own(new memory(biasDesc, engine, (Pointer) null)) : null;
+        Reorder diffDstIn = reorder(diffDst, dstCompute, true, null);
         // the backward-data primitive shares the forward's copy of the weights where it wants the same layout
         Reorder weightsIn = reorder(userWeights, dataPd.weights_desc(), true, weightsForForward.target());
         Reorder weightGradOut = reorder(userWeightGrad, weightsPd.diff_weights_desc(), false, null);
         IntMemoryMap dataArgs = new IntMemoryMap();
-        dataArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        dataArgs.put(DNNL_ARG_DIFF_DST, diffDstIn.target());
         dataArgs.put(DNNL_ARG_WEIGHTS, weightsIn.target());
         dataArgs.put(DNNL_ARG_DIFF_SRC, diffSrc);
         IntMemoryMap weightsArgs = new IntMemoryMap();
-        weightsArgs.put(DNNL_ARG_SRC, src);
-        weightsArgs.put(DNNL_ARG_DIFF_DST, diffDst);
+        weightsArgs.put(DNNL_ARG_SRC, srcIn.target());
+        weightsArgs.put(DNNL_ARG_DIFF_DST, diffDstIn.target());
         weightsArgs.put(DNNL_ARG_DIFF_WEIGHTS, weightGradOut.target());
         if (hasBias) {
             weightsArgs.put(DNNL_ARG_DIFF_BIAS, biasGrad);
         }
         return new Backward(own(new convolution_backward_data(dataPd)), dataArgs,
                 own(new convolution_backward_weights(weightsPd)), weightsArgs, diffDst, diffSrc, userWeightGrad,
-                biasGrad, weightsIn, weightGradOut);
+                biasGrad, diffDstIn, weightsIn, weightGradOut);
     }
 
     private static memory.desc nhwc(long n, long c, long h, long w) {
-        return new memory.desc(new long[]{n, c, h, w}, memory.data_type.f32, memory.format_tag.nhwc);
+        return nhwc(n, c, h, w, memory.data_type.f32);
+    }
+
+    private static memory.desc nhwc(long n, long c, long h, long w, memory.data_type type) {
+        return new memory.desc(new long[]{n, c, h, w}, type, memory.format_tag.nhwc);
     }
 
     private <P extends Pointer> P own(P p) {
@@ -208,6 +235,14 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         return new Reorder(own(in ? new reorder(user, target) : new reorder(target, user)), args, target);
     }
 
+    /**
+     * Whether these compute in bfloat16 (made under the {@code mixed_bfloat16} policy); primitives of the other
+     * precision than the policy's now must not be reused.
+     */
+    public boolean bfloat16() {
+        return bf16;
+    }
+
     /** Whether these primitives were made for this NHWC input shape. */
     public boolean fits(long[] shape) {
         return java.util.Arrays.equals(shape, inShape);
@@ -228,6 +263,7 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            srcIn.run(stream);
             weightsForForward.run(stream);
             forward.execute(stream, forwardArgs);
             stream._wait();
@@ -255,6 +291,8 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            srcIn.run(stream);
+            p.diffDstIn().run(stream);
             if (epsilon != null) {
                 p.weightsIn().run(stream);
                 p.data().execute(stream, p.dataArgs());
