@@ -91,6 +91,9 @@ class MixedPrecisionRealDataTest {
                 100 * (acc16 - acc32), featureError);
         assertTrue(acc32 >= 0.85, "float32 pipeline accuracy " + acc32 + ": the check itself is not meaningful");
         assertTrue(featureError > 0 && featureError <= 0.1, "bf16 features: relative error (norm) " + featureError);
-        assertTrue(Math.abs(acc16 - acc32) <= 0.005, "bf16 accuracy " + acc16 + " vs float32 " + acc32);
+        // within half a point, counted in images (0.945 - 0.940 is 0.0050000000000000044 in doubles)
+        long apart = Math.round(Math.abs(acc16 - acc32) * val.size());
+        assertTrue(apart <= Math.round(0.005 * val.size()), "bf16 accuracy " + acc16 + " vs float32 " + acc32
+                + ": " + apart + " of " + val.size() + " images apart");
     }
 }
