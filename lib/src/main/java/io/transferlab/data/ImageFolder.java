@@ -1,6 +1,7 @@
 package io.transferlab.data;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import io.transferlab.runtime.FloatArrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -429,15 +430,15 @@ public final class ImageFolder implements Dataset {
                 kept.add(i);
             }
         }
-        float[] all = new float[kept.size() * per];
+        INDArray x = FloatArrays.empty(kept.size(), h, w, 3);
+        java.nio.FloatBuffer into = FloatArrays.buffer(x);
         List<Path> batchFiles = new ArrayList<>();
         int[] keptIdx = new int[kept.size()];
         for (int k = 0; k < kept.size(); k++) {
-            System.arraycopy(images[kept.get(k)], 0, all, k * per, per);
+            into.put(k * per, images[kept.get(k)]);
             keptIdx[k] = idx[kept.get(k)];
             batchFiles.add(files.get(keptIdx[k]));
         }
-        INDArray x = Nd4j.create(all, new long[]{kept.size(), h, w, 3}, 'c');
         return new Batch(x, labelsFor(keptIdx), batchFiles);
     }
 

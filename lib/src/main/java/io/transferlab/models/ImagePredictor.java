@@ -3,8 +3,8 @@ package io.transferlab.models;
 import io.transferlab.data.ImageInput;
 import io.transferlab.data.Images;
 import io.transferlab.layers.Shape;
+import io.transferlab.runtime.FloatArrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -133,7 +133,7 @@ final class ImagePredictor {
             for (int j = 0; j < ok.size(); j++) {
                 System.arraycopy(px[ok.get(j)], 0, all, j * per, per);
             }
-            INDArray out = model.predict(Nd4j.create(all, new long[]{ok.size(), input.height(), input.width(), 3}, 'c'));
+            INDArray out = model.predict(FloatArrays.of(all, ok.size(), input.height(), input.width(), 3));
             double[][] p = probabilities(out, model.outputActivation());
             if (k < 0) {
                 k = Math.min(top, p[0].length);

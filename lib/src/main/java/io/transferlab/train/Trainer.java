@@ -14,6 +14,7 @@ import io.transferlab.layers.Tensor;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
 import io.transferlab.runtime.Display;
+import io.transferlab.runtime.FloatArrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -212,7 +213,7 @@ public final class Trainer {
             float[] img = Arrays.copyOfRange(all, i * per, (i + 1) * per);
             System.arraycopy(a.apply(img, h, w, rng), 0, out, i * per, per);
         }
-        return Nd4j.create(out, x.shape(), 'c');
+        return FloatArrays.of(out, x.shape());
     }
 
     /** Loss and accuracy over a dataset, in inference mode. */

@@ -11,6 +11,7 @@ import io.transferlab.layers.InputLayer;
 import io.transferlab.layers.Layer;
 import io.transferlab.layers.Node;
 import io.transferlab.layers.Tensor;
+import io.transferlab.runtime.FloatArrays;
 import org.bytedeco.javacpp.FloatPointer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -458,7 +459,7 @@ final class DenseHeadTrainer {
         int width = outputWidth();
         float[] values = new float[batch * width];
         out.position(0).get(values);
-        return Nd4j.create(values, new long[]{batch, width}, 'c');
+        return FloatArrays.of(values, batch, width);
     }
 
     private int outputWidth() {
