@@ -500,11 +500,15 @@ final class DenseHeadTrainer {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
 
     /**
-     * Threads for the optimizer's pass (the training thread included). The pass is bound by memory traffic
-     * (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core could nearly double on a
-     * quiet machine; on this project's shared 2-core machine (load 4-6 from other processes) a helper made notebook
-     * 02's head slower (24-26 s/epoch against 22 with the training thread alone, same process, alternating), so the
-     * default is 1. {@code transferlab.headUpdateThreads=N} (read each step) asks for N, at most the cores and 4.
+     * Threads for the optimizer's pass (the training thread included): by default every core, at most 4. The pass
+     * is bound by memory traffic (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core
+     * nearly doubles: 38.5M weights of RMSprop took 36 ms on one thread and 21 ms on two on this project's 2-core
+     * Xeon, and notebook 02's head trained at 8-9 s/epoch instead of 11-12 (4 epochs, runs alternating). Beside a
+     * busy process the two were level (13-18 against 14-17 s/epoch): helpers claim chunks from a shared counter, so
+     * one that the machine does not run soon leaves its chunks to the training thread instead of holding up the
+     * step. (An earlier measurement against helpers was taken while the optimizer state had gone subnormal, see
+     * {@link OptimizerStep}.) {@code transferlab.headUpdateThreads=N} (read each step) asks for N, at most the cores
+     * and 4; 1 keeps the pass on the training thread.
      */
     private static final int MAX_UPDATE_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
     private static final java.util.concurrent.ExecutorService HELPERS = MAX_UPDATE_THREADS <= 1 ? null
@@ -518,7 +522,7 @@ final class DenseHeadTrainer {
     static int updateThreads() {
         String v = System.getProperty("transferlab.headUpdateThreads");
         if (v == null) {
-            return 1;
+            return MAX_UPDATE_THREADS;
         }
         try {
             return Math.max(1, Math.min(MAX_UPDATE_THREADS, Integer.parseInt(v.trim())));
