@@ -208,6 +208,65 @@ class OneDnnPathTest {
     }
 
     /**
+     * A convolution with ReLU (or no activation) takes the activation's derivative from its forward output instead
+     * of running the convolution again in the backward pass: every gradient is bit for bit what the recomputing path
+     * gives, over two steps with the weights moving in between, and a tanh layer still recomputes.
+     */
+    @Test
+    void backwardPassReusesTheForwardOutputOfReluConvolutions() {
+        java.util.function.Supplier<Model> make = () -> {
+            Tensor in = Input(14, 14, 3);
+            Tensor x = new Conv2D(6, 3, 3, "relu_conv").padding("same").activation("relu").on(in);
+            x = new MaxPooling2D(2, 2, "pool").on(x);
+            x = new Conv2D(8, 3, 3, "linear_conv").on(x);
+            x = new Conv2D(5, 3, 3, "tanh_conv").padding("same").activation("tanh").on(x);
+            x = new Flatten("flat").on(x);
+            Model m = Model.of("reuse", in, new Dense(2, "softmax", "out").on(x));
+            m.compile(Optimizer.RMSprop(1e-2), "categorical_crossentropy", "accuracy");
+            return m;
+        };
+        Nd4j.getRandom().setSeed(5);
+        INDArray xs = Nd4j.rand(DataType.FLOAT, 6, 14, 14, 3).subi(0.5);
+        INDArray ys = Nd4j.zeros(DataType.FLOAT, 6, 2);
+        for (int i = 0; i < 6; i++) {
+            ys.putScalar(i, i % 2, 1f);
+        }
+        Backend.setHelpersEnabled(true);
+        java.util.List<java.util.Map<String, INDArray>> perPath = new java.util.ArrayList<>();
+        for (String reuse : new String[]{"true", "false"}) {
+            System.setProperty("transferlab.convReuseOutput", reuse);
+            try {
+                Nd4j.getRandom().setSeed(17);
+                Model model = make.get();
+                Nd4j.getRandom().setSeed(17);
+                ComputationGraph net = Dl4jEngine.get().newNetwork(model, model.optimizer(), model.loss());
+                java.util.Map<String, INDArray> all = new java.util.TreeMap<>();
+                for (int step = 0; step < 2; step++) {
+                    net.setInputs(xs.dup());
+                    net.setLabels(ys.dup());
+                    net.fit(new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[]{xs.dup()},
+                            new INDArray[]{ys.dup()}));
+                    int s = step;
+                    gradients(net, xs, ys).forEach((k, v) -> all.put(s + ":" + k, v));
+                    for (String name : new String[]{"relu_conv", "linear_conv", "tanh_conv"}) {
+                        var layer = (ContiguousGradientConvolution.Impl) net.getLayer(name);
+                        assertTrue(layer.onTrainingPrimitives(), name);
+                        assertEquals(reuse.equals("true") && !name.equals("tanh_conv"), layer.reusedForwardOutput(),
+                                name + " with reuse " + reuse);
+                    }
+                }
+                perPath.add(all);
+            } finally {
+                System.clearProperty("transferlab.convReuseOutput");
+            }
+        }
+        assertEquals(perPath.get(1).keySet(), perPath.get(0).keySet());
+        for (String k : perPath.get(0).keySet()) {
+            assertEquals(perPath.get(1).get(k), perPath.get(0).get(k), "gradient " + k);
+        }
+    }
+
+    /**
      * Compiles a two-class model, builds its network with oneDNN helpers on, and checks its gradients on a random
      * batch of {@code n} images of {@code size} x {@code size} x 3 against double precision.
      */

@@ -16,6 +16,8 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import io.transferlab.engine.onednn.ConvolutionTrainingPrimitives;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -122,6 +124,15 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
                 };
         private ConvolutionTrainingPrimitives primitives;
         private boolean primitivesRefused;
+        /**
+         * Whether the backward pass may take the activation's derivative from the forward pass's output instead of
+         * recomputing the convolution for its pre-activation ({@link #activate}); {@code TL_CONV_REUSE_OUTPUT=0}
+         * always recomputes (for comparisons).
+         */
+        private final boolean reuseOutput;
+        private INDArray forwardInput;       // the input of the last training forward pass on the primitives
+        private INDArray forwardOutput;      // and its output, after the activation
+        private boolean lastBackwardReusedOutput;
 
         public Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -130,6 +141,39 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             }
             primitivesRefused = !io.transferlab.runtime.Backend.switchedOn("transferlab.convTraining",
                     "TL_CONV_TRAINING");
+            reuseOutput = io.transferlab.runtime.Backend.switchedOn("transferlab.convReuseOutput",
+                    "TL_CONV_REUSE_OUTPUT");
+        }
+
+        /** Whether the last backward pass took the activation's derivative from the forward pass's output. */
+        public boolean reusedForwardOutput() {
+            return lastBackwardReusedOutput;
+        }
+
+        /**
+         * Activations whose derivative the output alone determines exactly: ReLU in its plain form (the derivative
+         * is 1 where the output is positive, which is exactly where the pre-activation was) and the identity.
+         */
+        private static boolean derivativeFromOutput(IActivation afn) {
+            return afn instanceof ActivationIdentity
+                    || afn instanceof ActivationReLU && afn.equals(new ActivationReLU());
+        }
+
+        /**
+         * DL4J's forward pass; when training on oneDNN's primitives with a ReLU or no activation, it also remembers
+         * the input and the output, so that the backward pass of the same step can take the activation's
+         * derivative from the output instead of running the convolution a second time (DL4J keeps no
+         * pre-activation): a quarter of the layer's training arithmetic. The backward pass uses them only when its
+         * input is the very array this pass saw, and forgets them.
+         */
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            INDArray out = super.activate(training, workspaceMgr);
+            boolean keep = training && reuseOutput && onTrainingPrimitives() && onHelperPath()
+                    && derivativeFromOutput(layerConf().getActivationFn());
+            forwardInput = keep ? input : null;
+            forwardOutput = keep ? out : null;
+            return out;
         }
 
         /** Whether the last forward or backward pass ran on oneDNN's training primitives. */
@@ -263,11 +307,22 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             ConvolutionTrainingPrimitives p = primitives(dense, weights);
             if (p != null) {
                 try {
-                    // the pre-activation again (DL4J keeps none), with the same weights and input as the gradients
-                    INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, p.outputShape(),
-                            'c');
-                    p.forward(dense, weights, bias, z);
-                    INDArray delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
+                    INDArray delta;
+                    lastBackwardReusedOutput = forwardOutput != null && input == forwardInput
+                            && java.util.Arrays.equals(forwardOutput.shape(), p.outputShape());
+                    if (lastBackwardReusedOutput) {
+                        // ReLU's (or the identity's) derivative from this step's own output: the same mask
+                        delta = DenseArrays.dense(afn.backprop(forwardOutput, eps).getFirst(), workspaceMgr);
+                    } else {
+                        // the pre-activation again (DL4J keeps none), with the same weights and input as the
+                        // gradients
+                        INDArray z = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
+                                p.outputShape(), 'c');
+                        p.forward(dense, weights, bias, z);
+                        delta = DenseArrays.dense(afn.backprop(z, eps).getFirst(), workspaceMgr);
+                    }
+                    forwardInput = null;
+                    forwardOutput = null;
                     boolean inputGradient = ((ContiguousGradientConvolution) c).isInputGradient();
                     INDArray epsOut = inputGradient
                             ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, dense.shape(), 'c')
