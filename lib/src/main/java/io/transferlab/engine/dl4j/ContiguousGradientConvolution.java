@@ -310,9 +310,13 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
                     INDArray delta;
                     lastBackwardReusedOutput = forwardOutput != null && input == forwardInput
                             && java.util.Arrays.equals(forwardOutput.shape(), p.outputShape());
-                    if (lastBackwardReusedOutput) {
-                        // ReLU's (or the identity's) derivative from this step's own output: the same mask
-                        delta = DenseArrays.dense(afn.backprop(forwardOutput, eps).getFirst(), workspaceMgr);
+                    if (lastBackwardReusedOutput && afn instanceof ActivationReLU) {
+                        // ReLU's derivative from this step's own output: the same mask, on oneDNN
+                        delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, p.outputShape(),
+                                'c');
+                        p.reluBackward(DenseArrays.dense(forwardOutput, workspaceMgr), eps, delta);
+                    } else if (lastBackwardReusedOutput) {
+                        delta = eps;   // the identity
                     } else {
                         // the pre-activation again (DL4J keeps none), with the same weights and input as the
                         // gradients

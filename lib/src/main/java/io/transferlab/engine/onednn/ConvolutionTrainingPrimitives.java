@@ -4,6 +4,8 @@ import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.eltwise_backward;
+import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.reorder;
@@ -72,6 +74,11 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
     private final Reorder srcIn;           // f32 -> bf16 under bf16, nothing under f32
     private final Reorder weightsForForward;
     private Backward backward;
+    private ReluBackward reluBackward;
+
+    /** ReLU's backward primitive on this convolution's output shape, and its memories (handles set per call). */
+    private record ReluBackward(primitive step, IntMemoryMap args, memory out, memory diffOut, memory diffIn) {
+    }
 
     /** A reorder between a user memory and a primitive's memory, or nothing when their layouts agree. */
     private record Reorder(primitive step, IntMemoryMap args, memory target) {
@@ -299,6 +306,40 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
             }
             p.weights().execute(stream, p.weightsArgs());
             p.weightGradOut().run(stream);
+            stream._wait();
+        }
+    }
+
+    /**
+     * ReLU's backward pass from its output, on oneDNN: {@code delta = out > 0 ? eps : 0}, all three NHWC arrays of
+     * {@link #outputShape()} (delta a separate array). The same numbers as ND4J's ReLU derivative on the
+     * pre-activation (the output is positive exactly where the pre-activation was), in one vectorised pass on
+     * every core.
+     */
+    public void reluBackward(INDArray out, INDArray eps, INDArray delta) {
+        if (reluBackward == null) {
+            var engine = OneDnn.engine();
+            var alg = algorithm.eltwise_relu_use_dst_for_bwd;
+            var hint = own(new eltwise_forward.primitive_desc(new eltwise_forward.desc(prop_kind.forward_training,
+                    alg, dstDesc, 0f, 0f), engine));
+            var pd = own(new eltwise_backward.primitive_desc(new eltwise_backward.desc(alg, dstDesc, dstDesc, 0f, 0f),
+                    engine, hint));
+            memory o = own(new memory(dstDesc, engine, (Pointer) null));
+            memory dOut = own(new memory(dstDesc, engine, (Pointer) null));
+            memory dIn = own(new memory(dstDesc, engine, (Pointer) null));
+            IntMemoryMap args = own(new IntMemoryMap());
+            args.put(DNNL_ARG_DST, o);
+            args.put(DNNL_ARG_DIFF_DST, dOut);
+            args.put(DNNL_ARG_DIFF_SRC, dIn);
+            reluBackward = new ReluBackward(own(new eltwise_backward(pd)), args, o, dOut, dIn);
+        }
+        ReluBackward r = reluBackward;
+        bind(r.out(), out, outShape);
+        bind(r.diffOut(), eps, outShape);
+        bind(r.diffIn(), delta, outShape);
+        var stream = OneDnn.stream();
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            r.step().execute(stream, r.args());
             stream._wait();
         }
     }
