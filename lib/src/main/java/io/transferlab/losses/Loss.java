@@ -1,5 +1,6 @@
 package io.transferlab.losses;
 
+import io.transferlab.runtime.FloatArrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Keras's losses by name, with Keras's arithmetic for reporting (probabilities clipped to [1e-7, 1 - 1e-7]). */
@@ -32,8 +33,8 @@ public enum Loss {
         double total = 0;
         long n = predictions.size(0);
         long k = predictions.size(1);
-        float[] p = predictions.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-        float[] y = labels.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+        float[] p = FloatArrays.copyOf(predictions);
+        float[] y = FloatArrays.copyOf(labels);
         for (int i = 0; i < n; i++) {
             double s = 0;
             for (int j = 0; j < k; j++) {

@@ -25,6 +25,20 @@ public final class FloatArrays {
         return x;
     }
 
+    /**
+     * The values of any array as Java floats in C order, read in one bulk copy (ND4J's {@code data().asFloat()}
+     * reads element by element: 0.8 s against 0.14-0.3 s for VGG's 103M-weight fc1 kernel).
+     */
+    public static float[] copyOf(INDArray a) {
+        INDArray c = a.dataType() == DataType.FLOAT && wholeBufferInCOrder(a) ? a : a.castTo(DataType.FLOAT).dup('c');
+        if (c.length() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("an array of " + c.length() + " values does not fit a Java array");
+        }
+        float[] out = new float[(int) c.length()];
+        c.data().asNioFloat().get(0, out);
+        return out;
+    }
+
     /** A new C-order float array of this shape, its contents not set: fill it through {@link #buffer}. */
     public static INDArray empty(long... shape) {
         return Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
@@ -32,9 +46,27 @@ public final class FloatArrays {
 
     /** The whole buffer of an array made by {@link #empty}, to write into with absolute bulk puts. */
     public static FloatBuffer buffer(INDArray x) {
-        if (x.dataType() != DataType.FLOAT || x.isView() || x.ordering() != 'c') {
+        if (x.dataType() != DataType.FLOAT || !wholeBufferInCOrder(x)) {
             throw new IllegalArgumentException("expected a new C-order float array, got " + x.shapeInfoToString());
         }
         return x.data().asNioFloat();
+    }
+
+    /**
+     * Whether the array is its whole buffer, element after element in C order (a permuted array may call itself 'c'
+     * with other strides; strides of dimensions of size 1 do not matter).
+     */
+    private static boolean wholeBufferInCOrder(INDArray a) {
+        if (a.isView() || a.offset() != 0 || a.data().length() != a.length()) {
+            return false;
+        }
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= a.size(i);
+        }
+        return true;
     }
 }

@@ -207,7 +207,7 @@ public final class Trainer {
     static INDArray augmentBatch(Augmentation a, INDArray x, Random rng) {
         int n = (int) x.size(0), h = (int) x.size(1), w = (int) x.size(2);
         int per = h * w * 3;
-        float[] all = x.dup('c').data().asFloat();
+        float[] all = FloatArrays.copyOf(x);
         float[] out = new float[all.length];
         for (int i = 0; i < n; i++) {
             float[] img = Arrays.copyOfRange(all, i * per, (i + 1) * per);

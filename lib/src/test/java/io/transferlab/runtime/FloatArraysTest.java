@@ -38,11 +38,25 @@ class FloatArraysTest {
         assertEquals(0.5f, x.getFloat(0, 0, 0, 0));
     }
 
+    /** copyOf equals ND4J's element-by-element read for plain arrays, views, Fortran order and doubles. */
+    @Test
+    void copyOfReadsAnyArrayInCOrder() {
+        INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 6, 5, 4);
+        INDArray[] cases = {x, x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5)), x.permute(2, 0, 1),
+                x.dup('f'), x.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)};
+        for (INDArray a : cases) {
+            assertArrayEquals(a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
+                    FloatArrays.copyOf(a), a.shapeInfoToString());
+        }
+    }
+
     @Test
     void wrongLengthAndViewsAreRefused() {
         var e = assertThrows(IllegalArgumentException.class, () -> FloatArrays.of(new float[5], 2, 3));
         assertTrue(e.getMessage().contains("5 values for shape [2, 3]"), e.getMessage());
         INDArray view = FloatArrays.of(new float[12], 3, 4).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3));
         assertThrows(IllegalArgumentException.class, () -> FloatArrays.buffer(view));
+        INDArray permuted = FloatArrays.empty(2, 3, 4).permute(2, 1, 0); // calls itself 'c', other strides
+        assertThrows(IllegalArgumentException.class, () -> FloatArrays.buffer(permuted));
     }
 }

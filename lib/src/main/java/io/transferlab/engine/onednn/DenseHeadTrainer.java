@@ -238,7 +238,7 @@ final class DenseHeadTrainer {
     }
 
     private static void copy(INDArray from, FloatPointer to) {
-        float[] a = from.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        float[] a = FloatArrays.copyOf(from);
         to.position(0).put(a, 0, a.length);
     }
 
@@ -289,7 +289,7 @@ final class DenseHeadTrainer {
             throw new IllegalArgumentException("the head expects " + inputWidth + " features per example, got shape "
                     + java.util.Arrays.toString(x.shape()));
         }
-        float[] labels = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        float[] labels = FloatArrays.copyOf(y);
         FloatPointer in = new FloatPointer(xc.data().addressPointer());
         SplittableRandom random = new SplittableRandom(DROPOUT_SEED * 1_000_003L + iteration);
         FloatPointer cur = forward(in, batch, random);

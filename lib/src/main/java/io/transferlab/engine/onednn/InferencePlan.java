@@ -28,6 +28,7 @@ import io.transferlab.layers.SeparableConv2D;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.Window;
 import io.transferlab.layers.ZeroPadding2D;
+import io.transferlab.runtime.FloatArrays;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.binary;
 import org.bytedeco.dnnl.concat;
@@ -433,15 +434,15 @@ final class InferencePlan implements Forward, AutoCloseable {
         List<INDArray> w = layer.getWeights();
         long[] ds = w.get(0).shape(); // (kh, kw, in, multiplier)
         ConvParts depthwise = new ConvParts();
-        depthwise.kernel = w.get(0).dup('c').data().asFloat();
+        depthwise.kernel = FloatArrays.copyOf(w.get(0));
         depthwise.outChannels = ds[2] * ds[3];
         depthwise.bias = new float[(int) depthwise.outChannels];
         Value mid = plan.convolution(layer.window(), true, depthwise, args.get(0),
                 plan.extraPad.getOrDefault(i, new long[4]), null, 1);
         ConvParts pointwise = new ConvParts();
-        pointwise.kernel = w.get(1).dup('c').data().asFloat(); // (1, 1, in*multiplier, filters): Conv2D's layout
+        pointwise.kernel = FloatArrays.copyOf(w.get(1)); // (1, 1, in*multiplier, filters): Conv2D's layout
         pointwise.outChannels = layer.filters();
-        pointwise.bias = layer.hasBias() ? w.get(2).dup('c').data().asFloat() : new float[layer.filters()];
+        pointwise.bias = layer.hasBias() ? FloatArrays.copyOf(w.get(2)) : new float[layer.filters()];
         Eltwise post = activationOf(layer.activation(), layer);
         Integer j = plan.nextCall();
         if (post == null && j != null && plan.ops.get(j).layer instanceof BatchNormalization bn) {
@@ -746,10 +747,10 @@ final class InferencePlan implements Forward, AutoCloseable {
     private static ConvParts convParts(Layer layer, long inChannels) {
         List<INDArray> w = layer.getWeights();
         ConvParts p = new ConvParts();
-        p.kernel = w.get(0).dup('c').data().asFloat();
+        p.kernel = FloatArrays.copyOf(w.get(0));
         long[] ks = w.get(0).shape();
         p.outChannels = layer instanceof DepthwiseConv2D ? ks[2] * ks[3] : ks[3];
-        p.bias = w.size() > 1 ? w.get(1).dup('c').data().asFloat() : new float[(int) p.outChannels];
+        p.bias = w.size() > 1 ? FloatArrays.copyOf(w.get(1)) : new float[(int) p.outChannels];
         return p;
     }
 
@@ -757,10 +758,10 @@ final class InferencePlan implements Forward, AutoCloseable {
     private static void foldBatchNorm(ConvParts p, BatchNormalization bn) {
         List<INDArray> w = bn.getWeights();
         int k = 0;
-        float[] gamma = bn.scale() ? w.get(k++).dup().data().asFloat() : null;
-        float[] beta = bn.center() ? w.get(k++).dup().data().asFloat() : null;
-        float[] mean = w.get(k++).dup().data().asFloat();
-        float[] var = w.get(k).dup().data().asFloat();
+        float[] gamma = bn.scale() ? FloatArrays.copyOf(w.get(k++)) : null;
+        float[] beta = bn.center() ? FloatArrays.copyOf(w.get(k++)) : null;
+        float[] mean = FloatArrays.copyOf(w.get(k++));
+        float[] var = FloatArrays.copyOf(w.get(k));
         int c = (int) p.outChannels;
         double[] scale = new double[c];
         for (int o = 0; o < c; o++) {
@@ -1057,8 +1058,8 @@ final class InferencePlan implements Forward, AutoCloseable {
         }
         List<INDArray> w = layer.getWeights();
         long units = layer.units();
-        float[] kernel = w.get(0).dup('c').data().asFloat(); // (in, units)
-        float[] bias = w.size() > 1 ? w.get(1).dup('c').data().asFloat() : new float[(int) units];
+        float[] kernel = FloatArrays.copyOf(w.get(0)); // (in, units)
+        float[] bias = w.size() > 1 ? FloatArrays.copyOf(w.get(1)) : new float[(int) units];
         memory.desc srcDesc = src.type() == compute ? src.desc() : any(d);
         owned.add(srcDesc);
         var desc = new inner_product_forward.desc(prop_kind.forward_inference, srcDesc, any(units, d[1]),
