@@ -15,6 +15,7 @@ import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.ZeroPadding2D;
 import io.transferlab.engine.dl4j.ContiguousGradientConvolution;
+import io.transferlab.engine.dl4j.OneDnnPooling;
 import io.transferlab.optimizers.Optimizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
@@ -163,6 +164,10 @@ class OneDnnPathTest {
             // only the first layer, with nothing learning before it, skips the gradient at its input
             assertEquals(!name.equals("conv_same_relu"),
                     ((ContiguousGradientConvolution) layer.layerConf()).isInputGradient(), name);
+        }
+        for (String name : new String[]{"max", "avg"}) {
+            assertEquals(helpers, ((OneDnnPooling.Impl) net.getLayer(name)).onTrainingPrimitives(),
+                    name + ": oneDNN's pooling primitives " + (helpers ? "expected" : "not expected without helpers"));
         }
     }
 

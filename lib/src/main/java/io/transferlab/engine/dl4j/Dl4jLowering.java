@@ -245,7 +245,7 @@ public final class Dl4jLowering {
         return find(BAKED, layer) != null;
     }
 
-    private static SubsamplingLayer pooling(PoolingType type, Window w) {
+    private static OneDnnPooling pooling(PoolingType type, Window w) {
         var b = new SubsamplingLayer.Builder(type)
                 .kernelSize(w.kernelH(), w.kernelW())
                 .stride(w.strideH(), w.strideW())
@@ -254,7 +254,7 @@ public final class Dl4jLowering {
         if (type == PoolingType.AVG) {
             b.avgPoolIncludePadInDivisor(false); // Keras divides by the number of values inside the image
         }
-        return b.build();
+        return OneDnnPooling.of(b);
     }
 
     static ConvolutionMode mode(Padding p) {
