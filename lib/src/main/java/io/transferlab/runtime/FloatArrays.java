@@ -54,12 +54,17 @@ public final class FloatArrays {
 
     /**
      * Whether the array is its whole buffer, element after element in C order (a permuted array may call itself 'c'
-     * with other strides; strides of dimensions of size 1 do not matter).
+     * with other strides).
      */
     private static boolean wholeBufferInCOrder(INDArray a) {
-        if (a.isView() || a.offset() != 0 || a.data().length() != a.length()) {
-            return false;
-        }
+        return !a.isView() && a.offset() == 0 && a.data().length() == a.length() && denseInCOrder(a);
+    }
+
+    /**
+     * Whether the elements lie one after the other in C order, judged by the strides (those of dimensions of size 1
+     * do not matter), wherever in its buffer the array starts.
+     */
+    public static boolean denseInCOrder(INDArray a) {
         long expected = 1;
         for (int i = a.rank() - 1; i >= 0; i--) {
             if (a.size(i) != 1 && a.stride(i) != expected) {

@@ -110,18 +110,7 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
          * Primitives by input shape and precision (the shape, then 1 for bfloat16 or 0), the two most recent (a
          * training set's batches and its smaller last one); a change of mixed-precision policy makes new ones.
          */
-        private final java.util.LinkedHashMap<java.util.List<Long>, ConvolutionTrainingPrimitives> byShape =
-                new java.util.LinkedHashMap<>(4, 0.75f, true) {
-                    @Override
-                    protected boolean removeEldestEntry(
-                            java.util.Map.Entry<java.util.List<Long>, ConvolutionTrainingPrimitives> eldest) {
-                        if (size() > 2) {
-                            eldest.getValue().close();
-                            return true;
-                        }
-                        return false;
-                    }
-                };
+        private final RecentPrimitives<ConvolutionTrainingPrimitives> byShape = new RecentPrimitives<>();
         private ConvolutionTrainingPrimitives primitives;
         private boolean primitivesRefused;
         /**

@@ -55,18 +55,7 @@ public class OneDnnPooling extends SubsamplingLayer {
     /** DL4J's pooling layer with its training passes on oneDNN where they apply. */
     public static class Impl extends org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer {
         /** Primitives by input shape, the two most recent (a training set's batches and its smaller last one). */
-        private final java.util.LinkedHashMap<java.util.List<Long>, PoolingTrainingPrimitives> byShape =
-                new java.util.LinkedHashMap<>(4, 0.75f, true) {
-                    @Override
-                    protected boolean removeEldestEntry(
-                            java.util.Map.Entry<java.util.List<Long>, PoolingTrainingPrimitives> eldest) {
-                        if (size() > 2) {
-                            eldest.getValue().close();
-                            return true;
-                        }
-                        return false;
-                    }
-                };
+        private final RecentPrimitives<PoolingTrainingPrimitives> byShape = new RecentPrimitives<>();
         private boolean refused;
         private INDArray forwardInput;                 // the input of the latest training pass on the primitives
         private PoolingTrainingPrimitives forwardPrimitives;

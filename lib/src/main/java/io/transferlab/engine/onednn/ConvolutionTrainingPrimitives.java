@@ -10,7 +10,6 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.Pointer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -262,11 +261,11 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
 
     /** z = x * W + b into {@code z} (NHWC, of {@link #outputShape()}). */
     public void forward(INDArray x, INDArray weights, INDArray b, INDArray z) {
-        bind(src, x, inShape);
-        bind(userWeights, weights, null);
-        bind(dst, z, outShape);
+        OneDnn.bind(src, x, inShape);
+        OneDnn.bind(userWeights, weights, null);
+        OneDnn.bind(dst, z, outShape);
         if (hasBias) {
-            bind(bias, b, null);
+            OneDnn.bind(bias, b, null);
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
@@ -286,15 +285,15 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
                   INDArray biasGrad) {
         // first, so that a refusal (UnsupportedOperationException) comes before anything is written
         Backward p = backwardPrimitives();
-        bind(src, x, inShape);
-        bind(userWeights, weights, null);
-        bind(p.diffDst(), delta, outShape);
+        OneDnn.bind(src, x, inShape);
+        OneDnn.bind(userWeights, weights, null);
+        OneDnn.bind(p.diffDst(), delta, outShape);
         if (epsilon != null) {
-            bind(p.diffSrc(), epsilon, inShape);
+            OneDnn.bind(p.diffSrc(), epsilon, inShape);
         }
-        bind(p.userWeightGrad(), weightGrad, null);
+        OneDnn.bind(p.userWeightGrad(), weightGrad, null);
         if (hasBias) {
-            bind(p.biasGrad(), biasGrad, null);
+            OneDnn.bind(p.biasGrad(), biasGrad, null);
         }
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
@@ -334,41 +333,14 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
             reluBackward = new ReluBackward(own(new eltwise_backward(pd)), args, o, dOut, dIn);
         }
         ReluBackward r = reluBackward;
-        bind(r.out(), out, outShape);
-        bind(r.diffOut(), eps, outShape);
-        bind(r.diffIn(), delta, outShape);
+        OneDnn.bind(r.out(), out, outShape);
+        OneDnn.bind(r.diffOut(), eps, outShape);
+        OneDnn.bind(r.diffIn(), delta, outShape);
         var stream = OneDnn.stream();
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
             r.step().execute(stream, r.args());
             stream._wait();
         }
-    }
-
-    /** Whether the elements lie one after the other in C order (strides of dimensions of size 1 do not matter). */
-    private static boolean denseRowMajor(INDArray a) {
-        long expected = 1;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            if (a.size(i) != 1 && a.stride(i) != expected) {
-                return false;
-            }
-            expected *= a.size(i);
-        }
-        return true;
-    }
-
-    /** Points a user memory at an array, which must be dense float in C order (and of the given shape). */
-    private static void bind(memory m, INDArray a, long[] shape) {
-        if (a.dataType() != DataType.FLOAT || !denseRowMajor(a)
-                || (shape != null && !java.util.Arrays.equals(shape, a.shape()))) {
-            throw new IllegalArgumentException("expected a dense float array in C order"
-                    + (shape == null ? "" : " of shape " + java.util.Arrays.toString(shape)) + ", got "
-                    + a.shapeInfoToString().replace('\n', ' '));
-        }
-        if (m.get_desc().get_size() != a.length() * Float.BYTES) {
-            throw new IllegalArgumentException("array of " + a.length() + " floats for a memory of "
-                    + m.get_desc().get_size() + " bytes");
-        }
-        m.set_data_handle(a.data().addressPointer()); // a view's buffer starts at the view's first element
     }
 
     @Override

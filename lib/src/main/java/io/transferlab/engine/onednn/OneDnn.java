@@ -1,7 +1,11 @@
 package io.transferlab.engine.onednn;
 
+import io.transferlab.runtime.FloatArrays;
 import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.stream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * oneDNN through its own Java bindings (the JavaCPP "dnnl" preset): one CPU engine and one stream for the
@@ -45,5 +49,23 @@ public final class OneDnn {
     public static stream stream() {
         engine();
         return stream;
+    }
+
+    /**
+     * Points a user memory (made with a null handle) at an array, which must be dense float in C order, of the given
+     * shape where one is given, and of the memory's size.
+     */
+    static void bind(memory m, INDArray a, long[] shape) {
+        if (a.dataType() != DataType.FLOAT || !FloatArrays.denseInCOrder(a)
+                || (shape != null && !java.util.Arrays.equals(shape, a.shape()))) {
+            throw new IllegalArgumentException("expected a dense float array in C order"
+                    + (shape == null ? "" : " of shape " + java.util.Arrays.toString(shape)) + ", got "
+                    + a.shapeInfoToString().replace('\n', ' '));
+        }
+        if (m.get_desc().get_size() != a.length() * Float.BYTES) {
+            throw new IllegalArgumentException("array of " + a.length() + " floats for a memory of "
+                    + m.get_desc().get_size() + " bytes");
+        }
+        m.set_data_handle(a.data().addressPointer()); // a view's buffer starts at the view's first element
     }
 }

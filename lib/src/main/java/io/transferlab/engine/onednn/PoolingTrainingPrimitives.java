@@ -6,7 +6,6 @@ import org.bytedeco.dnnl.pooling_backward;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.javacpp.Pointer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -111,15 +110,15 @@ public final class PoolingTrainingPrimitives implements AutoCloseable {
 
     /** The pooled input x into y (both dense NHWC float), recording where the maxima were. */
     public void forward(INDArray x, INDArray y) {
-        bind(src, x, inShape);
-        bind(dst, y, outShape);
+        OneDnn.bind(src, x, inShape);
+        OneDnn.bind(dst, y, outShape);
         run(forward, forwardArgs);
     }
 
     /** The gradient at the input, dx, from the gradient at the output, dy, of the latest {@link #forward}. */
     public void backward(INDArray dy, INDArray dx) {
-        bind(diffDst, dy, outShape);
-        bind(diffSrc, dx, inShape);
+        OneDnn.bind(diffDst, dy, outShape);
+        OneDnn.bind(diffSrc, dx, inShape);
         run(backward, backwardArgs);
     }
 
@@ -129,23 +128,6 @@ public final class PoolingTrainingPrimitives implements AutoCloseable {
             p.execute(stream, args);
             stream._wait();
         }
-    }
-
-    /** Points a user memory at an array, which must be a dense float array in C order of the given shape. */
-    private static void bind(memory m, INDArray a, long[] shape) {
-        long expected = 1;
-        boolean dense = true;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            if (a.size(i) != 1 && a.stride(i) != expected) {
-                dense = false;
-            }
-            expected *= a.size(i);
-        }
-        if (a.dataType() != DataType.FLOAT || !dense || !java.util.Arrays.equals(shape, a.shape())) {
-            throw new IllegalArgumentException("expected a dense float array in C order of shape "
-                    + java.util.Arrays.toString(shape) + ", got " + a.shapeInfoToString().replace('\n', ' '));
-        }
-        m.set_data_handle(a.data().addressPointer());
     }
 
     @Override
