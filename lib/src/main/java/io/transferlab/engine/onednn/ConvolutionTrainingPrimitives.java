@@ -12,8 +12,6 @@ import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_BIAS;
@@ -47,12 +45,11 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * gradient and the bias gradient are written in float32 (oneDNN accumulates in float32) and the bias is read in
  * float32. Under {@code float32} every memory is float32 and no conversion runs.
  */
-public final class ConvolutionTrainingPrimitives implements AutoCloseable {
+public final class ConvolutionTrainingPrimitives extends NativeObjects {
     private final long[] inShape;    // n, h, w, c (NHWC)
     private final long[] outShape;   // n, oh, ow, oc (NHWC)
     private final boolean hasBias;
     private final boolean bf16;      // compute in bfloat16 (mixed_bfloat16 policy when made)
-    private final List<Pointer> owned = new ArrayList<>();
     // what the backward primitives are made from, on the first backward pass (a frozen layer never makes them)
     private final convolution_forward.primitive_desc forwardPd;
     private final memory.desc srcDesc;     // DL4J's arrays: f32 NHWC
@@ -220,11 +217,6 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
         return new memory.desc(new long[]{n, c, h, w}, type, memory.format_tag.nhwc);
     }
 
-    private <P extends Pointer> P own(P p) {
-        owned.add(p);
-        return p;
-    }
-
     /**
      * The primitive's memory for {@code want} and a reorder between it and the user memory: user to primitive
      * when {@code in}, primitive to user otherwise. Where the layouts agree, the user memory itself, no reorder;
@@ -341,13 +333,5 @@ public final class ConvolutionTrainingPrimitives implements AutoCloseable {
             r.step().execute(stream, r.args());
             stream._wait();
         }
-    }
-
-    @Override
-    public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            owned.get(i).close();
-        }
-        owned.clear();
     }
 }

@@ -8,8 +8,6 @@ import org.bytedeco.dnnl.primitive;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
@@ -31,10 +29,9 @@ import static org.bytedeco.dnnl.global.dnnl.prop_kind;
  * which finds every maximum again: about 15% of notebook 07's small-CNN step, as much as half the time of its
  * convolutions' backward passes.
  */
-public final class PoolingTrainingPrimitives implements AutoCloseable {
+public final class PoolingTrainingPrimitives extends NativeObjects {
     private final long[] inShape;    // n, h, w, c
     private final long[] outShape;   // n, oh, ow, c
-    private final List<Pointer> owned = new ArrayList<>();
     private final primitive forward;
     private final IntMemoryMap forwardArgs = new IntMemoryMap();
     private final memory src;
@@ -93,11 +90,6 @@ public final class PoolingTrainingPrimitives implements AutoCloseable {
         }
     }
 
-    private <P extends Pointer> P own(P p) {
-        owned.add(p);
-        return p;
-    }
-
     /** Whether these primitives were made for this NHWC input shape. */
     public boolean fits(long[] shape) {
         return java.util.Arrays.equals(shape, inShape);
@@ -128,13 +120,5 @@ public final class PoolingTrainingPrimitives implements AutoCloseable {
             p.execute(stream, args);
             stream._wait();
         }
-    }
-
-    @Override
-    public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            owned.get(i).close();
-        }
-        owned.clear();
     }
 }
