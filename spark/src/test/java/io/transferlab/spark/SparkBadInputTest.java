@@ -1,6 +1,7 @@
 package io.transferlab.spark;
 
 import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,12 @@ import static org.junit.jupiter.api.Assertions.*;
 class SparkBadInputTest {
     @TempDir
     Path tmp;
+
+    /** Before the temporary folder goes: tasks that a failed job cancelled may still be writing in it. */
+    @AfterEach
+    void letCancelledTasksFinish() throws InterruptedException {
+        SparkTestSupport.awaitNoRunningTasks();
+    }
 
     @Test
     void corruptImagesAreSkippedAndCountedInTheSummary() throws Exception {

@@ -32,6 +32,29 @@ final class SparkTestSupport {
         return spark;
     }
 
+    /**
+     * Waits (at most 30 s) until no task runs on any executor. When a job fails, Spark marks it done while tasks
+     * it cancelled may still be finishing, and writing under the job's output folder: a test's temporary folder
+     * must not be deleted under them.
+     */
+    static void awaitNoRunningTasks() throws InterruptedException {
+        if (spark == null) {
+            return;
+        }
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < end) {
+            var tracker = spark.sparkContext().statusTracker();
+            boolean busy = tracker.getActiveJobIds().length > 0;
+            for (var e : tracker.getExecutorInfos()) {
+                busy |= e.numRunningTasks() > 0;
+            }
+            if (!busy) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** $TL_SHARED, or null (the tests that need real images and weights then skip, saying why). */
     static Path shared() {
         String s = System.getenv("TL_SHARED");
