@@ -62,12 +62,12 @@ class MultiplySwishDropConnectTest {
     }
 
     /** x (h, w, c) -> swish conv 1x1 -> a; squeeze-and-excitation: pool, reshape (1, 1, c), sigmoid conv -> s; a * s. */
-    private static Model seModel(boolean smallFirst) {
-        Tensor in = Input(5, 4, 6);
-        Tensor a = new Conv2D(6, 1, 1, "a").activation("swish").on(in);
+    private static Model seModel(boolean smallFirst, int h, int w, int c) {
+        Tensor in = Input(h, w, c);
+        Tensor a = new Conv2D(c, 1, 1, "a").activation("swish").on(in);
         Tensor s = GlobalAveragePooling2D("squeeze").on(a);
-        s = Reshape(new long[]{1, 1, 6}, "reshape").on(s);
-        s = new Conv2D(6, 1, 1, "excite").activation("sigmoid").on(s);
+        s = Reshape(new long[]{1, 1, c}, "reshape").on(s);
+        s = new Conv2D(c, 1, 1, "excite").activation("sigmoid").on(s);
         Tensor y = smallFirst ? Multiply("mul").on(s, a) : Multiply("mul").on(a, s);
         Tensor z = Activation("swish", "act").on(y);
         return Model.of(in, z);
@@ -77,9 +77,9 @@ class MultiplySwishDropConnectTest {
     private static double[] seReference(Model m, INDArray xIn) {
         double[] x = xIn.castTo(DataType.DOUBLE).dup('c').data().asDouble();
         int n = (int) xIn.size(0);
-        int h = 5;
-        int w = 4;
-        int c = 6;
+        int h = (int) xIn.size(1);
+        int w = (int) xIn.size(2);
+        int c = (int) xIn.size(3);
         double[] ka = m.getLayer("a").getWeights().get(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] ba = m.getLayer("a").getWeights().get(1).castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] ke = m.getLayer("excite").getWeights().get(0).castTo(DataType.DOUBLE).dup('c').data().asDouble();
@@ -118,16 +118,18 @@ class MultiplySwishDropConnectTest {
     @Test
     void squeezeAndExcitationOnBothEnginesMatchesPlainLoops() {
         Nd4j.getRandom().setSeed(4);
-        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 5, 4, 6);
+        // 26x22x24: a size where oneDNN 2.5's broadcast multiply is its reference loop and the plan splits it per image
+        for (int[] hwc : new int[][]{{5, 4, 6}, {26, 22, 24}})
         for (boolean smallFirst : new boolean[]{false, true}) {
-            Model m = seModel(smallFirst);
-            assertEquals(Shape.of(5, 4, 6), m.outputShape());
+            INDArray x = Nd4j.randn(DataType.FLOAT, 3, hwc[0], hwc[1], hwc[2]);
+            Model m = seModel(smallFirst, hwc[0], hwc[1], hwc[2]);
+            assertEquals(Shape.of(hwc[0], hwc[1], hwc[2]), m.outputShape());
             assertTrue(Inference.describe(m).startsWith("oneDNN plan"), "the fast plan should cover it: " + Inference.describe(m));
             double[] want = seReference(m, x);
             double fast = relError(want, m.predict(x));
             double dl4j = relError(want, Dl4jEngine.get().newNetwork(m).outputSingle(false, x.dup()));
-            System.out.printf("squeeze-and-excitation (small input %s): relative error plan %.2e, DL4J %.2e%n",
-                    smallFirst ? "first" : "second", fast, dl4j);
+            System.out.printf("squeeze-and-excitation %s (small input %s): relative error plan %.2e, DL4J %.2e%n",
+                    java.util.Arrays.toString(hwc), smallFirst ? "first" : "second", fast, dl4j);
             assertTrue(fast < 1e-5, "oneDNN plan: " + fast);
             assertTrue(dl4j < 1e-5, "DL4J: " + dl4j);
         }

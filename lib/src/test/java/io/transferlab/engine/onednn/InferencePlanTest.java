@@ -88,6 +88,30 @@ class InferencePlanTest {
         assertMatchesDl4j(any, images(2, 64, 32, 12).muli(100), 1e-4);
     }
 
+    /**
+     * EfficientNet's squeeze-and-excitation multiply, (batch, h, w, c) times (batch, 1, 1, c), at sizes where oneDNN
+     * 2.5's vectorised binary refuses the broadcast (its reference loop ran 0.5 s for one 4x228x228x48 multiply): the
+     * plan splits it per image onto the vectorised one, and it still equals DL4J's output.
+     */
+    @Test
+    void squeezeAndExcitationMultiplyRunsPerImageOnTheVectorisedBinary() {
+        for (int[] hwc : new int[][]{{26, 22, 24}, {57, 57, 48}}) {
+            var in = Layers.Input(hwc[0], hwc[1], hwc[2]);
+            var a = new Conv2D(hwc[2], 1, 1, "a").activation("swish").on(in);
+            var s = Layers.GlobalAveragePooling2D("squeeze").on(a);
+            s = Layers.Reshape(new long[]{1, 1, hwc[2]}, "reshape").on(s);
+            s = new Conv2D(hwc[2], 1, 1, "excite").activation("sigmoid").on(s);
+            Model m = Model.of(in, Layers.Multiply("mul").on(a, s));
+            Nd4j.getRandom().setSeed(hwc[0]);
+            INDArray x = Nd4j.randn(DataType.FLOAT, 3, hwc[0], hwc[1], hwc[2]);
+            assertMatchesDl4j(m, x, 1e-5);
+            InferencePlan plan = InferencePlan.compile(m, x.shape());
+            assertTrue(plan.implementations().stream().anyMatch(i -> i.startsWith("binary_mul per image: jit")),
+                    java.util.Arrays.toString(hwc) + ": " + plan.implementations());
+            plan.close();
+        }
+    }
+
     @Test
     void inceptionV3MatchesDl4jWithFoldedBatchNorm() {
         Model m = Applications.inceptionV3().includeTop(false).inputShape(75, 75, 3).pooling("avg").build();
