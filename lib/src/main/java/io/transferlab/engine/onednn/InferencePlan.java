@@ -791,12 +791,24 @@ final class InferencePlan implements Forward, AutoCloseable {
                 : new long[]{oc, d[1], w.kernelH(), w.kernelW()};
         primitive_attr attr = attributes(post);
         convolution_forward.primitive_desc pd = null;
-        if (!depthwise && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1 && winograd()) {
+        boolean vggStyle = !depthwise && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1
+                && winograd() && compute == memory.data_type.f32;
+        if (vggStyle && d[1] >= WINOGRAD_MIN_CHANNELS) {
             // Winograd F(4x4, 3x3): 2-3x fewer multiplications for VGG-style 3x3 convolutions; oneDNN has it only for
             // some shapes and CPUs (AVX-512), so a refusal just means the direct algorithm
             try {
                 pd = convolutionPd(algorithm.convolution_winograd, d, wDims, oc, outHW, w, padL, padR, attr);
                 winogradSteps++;
+            } catch (RuntimeException e) {
+                pd = null;
+            }
+        } else if (vggStyle && oc % 16 == 0) {
+            // the first layer of a VGG-style network, on the image's channels: direct, writing the blocked layout
+            // (nChw16c) the Winograd layers after it read, which spares a reorder of its whole output (VGG16 at
+            // 150x150, batch 20: first layer and reorders 58 ms with Winograd, 28 ms direct in channels-last, 7 ms so)
+            try {
+                pd = convolutionPd(algorithm.convolution_direct, d, wDims, oc, outHW, w, padL, padR, attr,
+                        memory.format_tag.nChw16c);
             } catch (RuntimeException e) {
                 pd = null;
             }
@@ -828,14 +840,30 @@ final class InferencePlan implements Forward, AutoCloseable {
 
     private convolution_forward.primitive_desc convolutionPd(algorithm alg, long[] d, long[] wDims, long oc, long[] outHW,
                                                             Window w, long[] padL, long[] padR, primitive_attr attr) {
+        return convolutionPd(alg, d, wDims, oc, outHW, w, padL, padR, attr, memory.format_tag.any);
+    }
+
+    /** The same with the output's layout given (any: oneDNN's choice). */
+    private convolution_forward.primitive_desc convolutionPd(algorithm alg, long[] d, long[] wDims, long oc, long[] outHW,
+                                                            Window w, long[] padL, long[] padR, primitive_attr attr,
+                                                            memory.format_tag dstLayout) {
+        var dst = new memory.desc(new long[]{d[0], oc, outHW[0], outHW[1]}, compute, dstLayout);
+        owned.add(dst);
         var desc = new convolution_forward.desc(prop_kind.forward_inference, alg, any(d), any(wDims),
                 new memory.desc(new long[]{oc}, memory.data_type.f32, memory.format_tag.x),
-                any(d[0], oc, outHW[0], outHW[1]), new long[]{w.strideH(), w.strideW()}, padL, padR);
+                dst, new long[]{w.strideH(), w.strideW()}, padL, padR);
         owned.add(desc);
         var pd = new convolution_forward.primitive_desc(desc, attr, OneDnn.engine());
         owned.add(pd);
         return pd;
     }
+
+    /**
+     * Fewer input channels than this take the direct algorithm: on an image's 3 channels oneDNN's Winograd ran 4-7x
+     * slower than its direct convolution (VGG16's first layer at 150x150, batch 20: 51 ms against 7; notebook 07's
+     * small CNN's first layer, batch 32: 47 ms against 11), its transforms costing more than the few products save.
+     */
+    static final int WINOGRAD_MIN_CHANNELS = 16;
 
     /** Winograd convolutions unless TL_WINOGRAD=0 (or the system property transferlab.winograd=false). */
     static boolean winograd() {
