@@ -45,6 +45,16 @@ public final class ArrayData implements Dataset {
         return (int) x.size(0);
     }
 
+    /** Examples per batch. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** The same arrays (not copied), served in batches of another size, in order. */
+    public ArrayData inBatchesOf(int n) {
+        return new ArrayData(x, y, n, false, 0);
+    }
+
     public int numBatches() {
         return (size() + batchSize - 1) / batchSize;
     }

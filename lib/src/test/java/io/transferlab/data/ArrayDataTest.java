@@ -6,7 +6,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -80,5 +82,23 @@ class ArrayDataTest {
         }
         assertFalse(b.hasNext());
         assertEquals(5, batches);
+    }
+
+    @Test
+    void inBatchesOfServesTheSameRowsInOrderWithoutCopying() {
+        INDArray x = Nd4j.arange(0, 20).castTo(DataType.FLOAT).reshape(10, 2);
+        INDArray y = Nd4j.arange(0, 10).castTo(DataType.FLOAT).reshape(10, 1);
+        ArrayData d = new ArrayData(x, y, 3, true, 7);
+        ArrayData big = d.inBatchesOf(4);
+        assertSame(d.x(), big.x());
+        assertEquals(4, big.batchSize());
+        assertEquals(3, big.numBatches());
+        List<Float> seen = new ArrayList<>();
+        for (Batch b : big) {
+            for (int r = 0; r < b.size(); r++) {
+                seen.add(b.y().getFloat(r, 0));
+            }
+        }
+        assertEquals(List.of(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f), seen, "in order, not shuffled");
     }
 }
