@@ -1039,14 +1039,14 @@ final class InferencePlan implements Forward, AutoCloseable {
      * oneDNN 2.5's vectorised binary does not take a (batch, c, 1, 1) broadcast onto channels-last images at most sizes
      * (EfficientNet's squeeze-and-excitation scales at 228x228 or 300x300, for instance) and falls back to its
      * reference loop, ~100x slower: 0.5 s for one multiply of 4x48x228x228, a fifth of EfficientNetB5's whole
-     * forward pass. One image seen as a (h*w, c) matrix times a (1, c) row is a broadcast it does vectorise. Adds
-     * those per-image multiplies (views into the same buffers) and returns true when pd is the reference
-     * implementation and the split applies; false leaves pd to the caller.
+     * forward pass (a single photo's predict included). One image seen as a (h*w, c) matrix times a (1, c) row is a
+     * broadcast it does vectorise. Adds those per-image multiplies (views into the same buffers) and returns true
+     * when pd is the reference implementation and the split applies; false leaves pd to the caller.
      */
     private boolean perImage(binary.primitive_desc pd, Value acc, Value b, Value out) {
         long[] a = acc.dims();
         long[] d = b.dims();
-        if (!pd.impl_info_str().getString().startsWith("ref") || a.length != 4 || a[0] < 2 || d[0] != a[0]
+        if (!pd.impl_info_str().getString().startsWith("ref") || a.length != 4 || d[0] != a[0]
                 || d[1] != a[1] || d[2] != 1 || d[3] != 1
                 || !isDense(acc.desc(), a, memory.format_tag.nhwc) || !isDense(out.desc(), a, memory.format_tag.nhwc)
                 || !isDense(b.desc(), d, memory.format_tag.nchw)) {

@@ -108,10 +108,15 @@ class InferencePlanTest {
             Nd4j.getRandom().setSeed(hwc[0]);
             INDArray x = Nd4j.randn(DataType.FLOAT, 3, hwc[0], hwc[1], hwc[2]);
             assertMatchesDl4j(m, x, 1e-5);
-            InferencePlan plan = InferencePlan.compile(m, x.shape());
-            assertTrue(plan.implementations().stream().anyMatch(i -> i.startsWith("binary_mul per image: jit")),
-                    java.util.Arrays.toString(hwc) + ": " + plan.implementations());
-            plan.close();
+            // one image too (a single photo's predict)
+            INDArray one = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup();
+            assertMatchesDl4j(m, one, 1e-5);
+            for (INDArray batch : new INDArray[]{x, one}) {
+                InferencePlan plan = InferencePlan.compile(m, batch.shape());
+                assertTrue(plan.implementations().stream().anyMatch(i -> i.startsWith("binary_mul per image: jit")),
+                        java.util.Arrays.toString(batch.shape()) + ": " + plan.implementations());
+                plan.close();
+            }
         }
     }
 
