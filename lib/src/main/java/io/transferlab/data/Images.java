@@ -354,8 +354,9 @@ public final class Images {
 
     /**
      * Reads, converts to RGB and resizes: (th, tw, 3) floats 0..255. A JPEG is decoded natively when the native
-     * decoder loads ({@link NativeJpeg}: OpenCV's libjpeg-turbo, with DCT-domain downscaling when the target is at most
-     * half the photo; TL_NATIVE_JPEG=0 and TL_JPEG_DCT_SCALING=0 switch these off), anything else with ImageIO.
+     * decoder loads ({@link NativeJpeg}: libjpeg-turbo, through libturbojpeg when installed, else OpenCV's; with
+     * DCT-domain downscaling when the target is at most half the photo; TL_NATIVE_JPEG=0, TL_TURBOJPEG=0 and
+     * TL_JPEG_DCT_SCALING=0 switch these off), anything else with ImageIO.
      */
     public static float[] load(Path file, int th, int tw, Interpolation mode) throws IOException {
         if (NativeJpeg.enabled() && Files.isRegularFile(file) && Files.size(file) >= 4 && startsAsJpeg(file)) {

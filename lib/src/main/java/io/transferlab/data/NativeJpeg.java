@@ -10,11 +10,21 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import java.io.IOException;
 
 /**
- * JPEG decoding through OpenCV's imdecode (the JavaCPP preset org.bytedeco:opencv, which bundles libjpeg-turbo), used
- * by {@link Images#load} for JPEG files when the native library loads. ImageIO stays the decoder for every other
- * format, for JPEGs this class does not take (CMYK/YCCK, not 8-bit, a header it cannot walk), and for everything when
- * {@code TL_NATIVE_JPEG=0} (or {@code -Dtransferlab.nativeJpeg=false}). EXIF orientation is ignored, as on the ImageIO
- * path and in Keras's load_img.
+ * Native JPEG decoding, used by {@link Images#load} for JPEG files when OpenCV's native library (the JavaCPP preset
+ * org.bytedeco:opencv) loads. Two decoders, both libjpeg-turbo with libjpeg's default settings (accurate integer DCT,
+ * fancy upsampling), so their pixels are the same to the bit:
+ * <ul>
+ *   <li>{@link TurboJpeg}: the system's (or the conda environment's) libturbojpeg, built with libjpeg-turbo's SIMD
+ *   code, about twice as fast. Used when it loads (apt-get install libturbojpeg0, or conda install
+ *   libjpeg-turbo; one note on stderr when it does not), unless {@code TL_TURBOJPEG=0} (or
+ *   {@code -Dtransferlab.turboJpeg=false}).</li>
+ *   <li>OpenCV's imdecode, whose bundled libjpeg-turbo lacks the SIMD code: without libturbojpeg, and for every image
+ *   TurboJPEG does not decode cleanly (an error, or a warning about corrupt data), so that such files are treated
+ *   exactly as before.</li>
+ * </ul>
+ * ImageIO stays the decoder for every other format, for JPEGs this class does not take (CMYK/YCCK, not 8-bit, a
+ * header it cannot walk), and for everything when {@code TL_NATIVE_JPEG=0} (or {@code -Dtransferlab.nativeJpeg=false}).
+ * EXIF orientation is ignored, as on the ImageIO path and in Keras's load_img.
  *
  * <p>DCT-domain downscaling: when the target is at most half the photo in both dimensions, libjpeg decodes at 1/2,
  * 1/4 or 1/8 scale (the largest reduction still at least the target size) and the result is resized as requested.
@@ -52,6 +62,11 @@ final class NativeJpeg {
     /** Whether JPEGs are decoded natively: switched on and the library loaded. */
     static boolean enabled() {
         return Backend.switchedOn("transferlab.nativeJpeg", "TL_NATIVE_JPEG") && Holder.LOADED;
+    }
+
+    /** Whether JPEGs are decoded with libturbojpeg (see the class comment): switched on and the library loaded. */
+    static boolean turboJpeg() {
+        return Backend.switchedOn("transferlab.turboJpeg", "TL_TURBOJPEG") && TurboJpeg.available();
     }
 
     /** Whether DCT-domain downscaling may be used (see the class comment). */
@@ -135,8 +150,25 @@ final class NativeJpeg {
                 && hd.height() > 0 && hd.width() > 0;
     }
 
-    /** Decodes at 1/reduction scale; the error names the file when libjpeg cannot decode it. */
+    /**
+     * Decodes at 1/reduction scale: with TurboJPEG when it is in use and decodes the image cleanly, else with OpenCV
+     * (the same pixels either way); the error names the file when libjpeg cannot decode it.
+     */
     static Decoded decode(byte[] content, String name, int reduction) throws IOException {
+        if (reduction != 1 && reduction != 2 && reduction != 4 && reduction != 8) {
+            throw new IllegalArgumentException("reduction must be 1, 2, 4 or 8, got " + reduction);
+        }
+        if (turboJpeg()) {
+            Decoded d = TurboJpeg.decode(content, reduction);
+            if (d != null) {
+                return d;
+            }
+        }
+        return decodeOpenCv(content, name, reduction);
+    }
+
+    /** OpenCV's imdecode at 1/reduction scale. */
+    private static Decoded decodeOpenCv(byte[] content, String name, int reduction) throws IOException {
         int flags = opencv_imgcodecs.IMREAD_IGNORE_ORIENTATION | switch (reduction) {
             case 1 -> opencv_imgcodecs.IMREAD_COLOR;
             case 2 -> opencv_imgcodecs.IMREAD_REDUCED_COLOR_2;

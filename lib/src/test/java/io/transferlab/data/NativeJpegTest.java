@@ -4,7 +4,16 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.w3c.dom.NodeList;
+
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,14 +21,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.ArrayList;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The native JPEG path (OpenCV's libjpeg-turbo) against the ImageIO path it replaces, the DCT-scaled decode against a
- * full decode followed by a box filter, and the table-driven resize against the per-pixel loop it replaced.
+ * The native JPEG path (libjpeg-turbo) against the ImageIO path it replaces, TurboJPEG's decode against OpenCV's
+ * (bit for bit), the DCT-scaled decode against a full decode followed by a box filter, and the table-driven resize
+ * against the per-pixel loop it replaced.
  */
 class NativeJpegTest {
     @TempDir
@@ -323,6 +337,275 @@ class NativeJpegTest {
             }
         }
         throw new AssertionError("no SOF0");
+    }
+
+    // ------------------------------------------------------------------ TurboJPEG against OpenCV
+
+    private static void assumeTurbo() {
+        assumeNative();
+        Assumptions.assumeTrue(TurboJpeg.available(), "skipped: libturbojpeg not installed (apt-get install "
+                + "libturbojpeg0, or conda install libjpeg-turbo), so the TurboJPEG decoder cannot be tested");
+    }
+
+    /** OpenCV's decode: NativeJpeg with TurboJPEG switched off. */
+    private static NativeJpeg.Decoded openCv(byte[] jpg, int reduction) throws Exception {
+        return withProperty("transferlab.turboJpeg", "false", () -> NativeJpeg.decode(jpg, "test.jpg", reduction));
+    }
+
+    /**
+     * A JPEG from ImageIO's writer with chosen luma sampling factors (chroma 1x1: h=2, v=2 is 4:2:0, h=2, v=1 4:2:2,
+     * h=1, v=2 4:4:0, h=1, v=1 4:4:4; ignored for gray), optionally progressive.
+     */
+    private static byte[] jpeg(BufferedImage img, int hSamp, int vSamp, boolean progressive, float quality)
+            throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        try {
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(quality);
+            if (progressive) {
+                param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+            }
+            IIOMetadata meta = writer.getDefaultImageMetadata(new ImageTypeSpecifier(img), param);
+            String format = "javax_imageio_jpeg_image_1.0";
+            IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(format);
+            NodeList comps = root.getElementsByTagName("componentSpec");
+            for (int c = 0; c < comps.getLength(); c++) {
+                IIOMetadataNode n = (IIOMetadataNode) comps.item(c);
+                n.setAttribute("HsamplingFactor", String.valueOf(c == 0 ? hSamp : 1));
+                n.setAttribute("VsamplingFactor", String.valueOf(c == 0 ? vSamp : 1));
+            }
+            meta.setFromTree(format, root);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+                writer.setOutput(ios);
+                writer.write(null, new IIOImage(img, null, meta), param);
+            }
+            return out.toByteArray();
+        } finally {
+            writer.dispose();
+        }
+    }
+
+    /** The frame header's marker (0xC0 baseline, 0xC2 progressive) and its components' HxV sampling factors. */
+    private static String frame(byte[] b) {
+        for (int i = 2; i + 1 < b.length; i++) {
+            int m = b[i + 1] & 0xff;
+            if ((b[i] & 0xff) == 0xFF && (m == 0xC0 || m == 0xC1 || m == 0xC2)) {
+                StringBuilder sb = new StringBuilder(Integer.toHexString(m));
+                for (int c = 0; c < (b[i + 9] & 0xff); c++) {
+                    int f = b[i + 11 + 3 * c] & 0xff;
+                    sb.append(' ').append(f >> 4).append('x').append(f & 15);
+                }
+                return sb.toString();
+            }
+        }
+        throw new AssertionError("no frame header");
+    }
+
+    /**
+     * TurboJPEG's pixels against OpenCV's at every reduction; returns how many of the four TurboJPEG declined
+     * (sizes at which it would pick a larger scaling factor giving the same output size: tiny images only).
+     */
+    private static int assertTurboEqualsOpenCv(byte[] jpg, String what) throws Exception {
+        int declined = 0;
+        for (int r : new int[]{1, 2, 4, 8}) {
+            NativeJpeg.Decoded turbo = TurboJpeg.decode(jpg, r);
+            if (turbo == null) {
+                String why = TurboJpeg.lastError();
+                assertTrue(why != null && why.startsWith("TurboJPEG would not decode"), what + " 1/" + r + ": " + why);
+                declined++;
+                continue;
+            }
+            NativeJpeg.Decoded cv = openCv(jpg, r);
+            assertEquals(cv.height(), turbo.height(), what + " 1/" + r + " height");
+            assertEquals(cv.width(), turbo.width(), what + " 1/" + r + " width");
+            assertArrayEquals(cv.bgr(), turbo.bgr(), what + " 1/" + r + ": pixels differ");
+            assertArrayEquals(cv.bgr(), NativeJpeg.decode(jpg, "test.jpg", r).bgr(), what + " 1/" + r);
+        }
+        return declined;
+    }
+
+    @Test
+    void turboJpegEqualsOpenCvOnGeneratedJpegs() throws Exception {
+        assumeTurbo();
+        int[][] sizes = {{1, 1}, {7, 5}, {16, 16}, {33, 17}, {101, 67}, {250, 199}, {17, 300}, {640, 481}};
+        // luma sampling h x v, progressive
+        int[][] kinds = {{2, 2, 0}, {2, 1, 0}, {1, 2, 0}, {1, 1, 0}, {2, 2, 1}, {1, 1, 1}};
+        int images = 0, declined = 0;
+        java.util.Set<String> frames = new java.util.TreeSet<>();
+        for (int[] size : sizes) {
+            int w = size[0], h = size[1];
+            for (int[] k : kinds) {
+                byte[] jpg = jpeg(picture(w, h, BufferedImage.TYPE_INT_RGB, w + 7L * h), k[0], k[1], k[2] == 1, 0.9f);
+                String f = frame(jpg);
+                frames.add(f);
+                int d = assertTurboEqualsOpenCv(jpg, w + "x" + h + " " + f);
+                assertTrue(d == 0 || w == 1, "TurboJPEG declined a " + w + "x" + h + " JPEG");
+                declined += d;
+                images++;
+            }
+            for (boolean progressive : new boolean[]{false, true}) {
+                byte[] gray = jpeg(picture(w, h, BufferedImage.TYPE_BYTE_GRAY, w), 1, 1, progressive, 0.75f);
+                String f = frame(gray);
+                frames.add(f);
+                int d = assertTurboEqualsOpenCv(gray, w + "x" + h + " gray " + f);
+                assertTrue(d == 0 || w == 1, "TurboJPEG declined a " + w + "x" + h + " JPEG");
+                declined += d;
+                images++;
+            }
+        }
+        System.out.println("TurboJPEG = OpenCV on " + images + " generated JPEGs x 4 reductions (" + declined
+                + " decodes of the 1x1 images left to OpenCV); frames: " + frames);
+        assertTrue(frames.containsAll(List.of("c0 2x2 1x1 1x1", "c0 2x1 1x1 1x1", "c0 1x2 1x1 1x1", "c0 1x1 1x1 1x1",
+                "c2 2x2 1x1 1x1", "c2 1x1 1x1 1x1", "c0 1x1", "c2 1x1")), "the writer made other JPEGs: " + frames);
+        // a 1x1 image at 1/2, 1/4, 1/8: TurboJPEG would take 1/1 (also 1x1 pixel, but not the same value)
+        assertEquals(3 * (kinds.length + 2), declined, "declined decodes");
+    }
+
+    @Test
+    void turboJpegEqualsOpenCvOnRealPhotos() throws Exception {
+        assumeTurbo();
+        List<Path> files = realPhotos(30);
+        for (Path f : files) {
+            assertEquals(0, assertTurboEqualsOpenCv(Files.readAllBytes(f), f.toString()));
+        }
+        System.out.println("TurboJPEG = OpenCV, bit for bit, on " + files.size() + " real photos at 1/1, 1/2, 1/4, 1/8");
+    }
+
+    @Test
+    void turboJpegDecodesOnSeveralThreadsAtOnce() throws Exception {
+        assumeTurbo();
+        List<Path> files = realPhotos(10);
+        List<byte[]> jpgs = new ArrayList<>();
+        List<byte[]> expected = new ArrayList<>();
+        for (Path f : files) {
+            byte[] jpg = Files.readAllBytes(f);
+            jpgs.add(jpg);
+            expected.add(openCv(jpg, 2).bgr());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int start = t;
+                done.add(pool.submit(() -> {
+                    for (int round = 0; round < 4; round++) {
+                        for (int i = 0; i < jpgs.size(); i++) {
+                            int j = (i + start) % jpgs.size();
+                            NativeJpeg.Decoded d = TurboJpeg.decode(jpgs.get(j), 2);
+                            assertNotNull(d, TurboJpeg.lastError());
+                            assertArrayEquals(expected.get(j), d.bgr(), files.get(j).toString());
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void turboJpegIsSwitchedOffByTheProperty() throws Exception {
+        assumeTurbo();
+        assertTrue(NativeJpeg.turboJpeg());
+        assertFalse(withProperty("transferlab.turboJpeg", "false", NativeJpeg::turboJpeg));
+        assertFalse(withProperty("transferlab.turboJpeg", "0", NativeJpeg::turboJpeg));
+        assertEquals(NativeJpeg.mode(), withProperty("transferlab.turboJpeg", "false", NativeJpeg::mode),
+                "same pixels, so the same fingerprint for feature caches");
+    }
+
+    @Test
+    void corruptDataTurboJpegWarnsAboutIsLeftToOpenCv() throws Exception {
+        assumeTurbo();
+        byte[] jpg = jpeg(picture(120, 80, BufferedImage.TYPE_INT_RGB, 6));
+        // entropy data cut in the middle, the end-of-image marker kept: sound to the structure walk, but libjpeg
+        // warns ("premature end of data segment") and fills the rest gray
+        int sos = indexOf(jpg, 0xDA);
+        int data = sos + 2 + (((jpg[sos + 2] & 0xff) << 8) | (jpg[sos + 3] & 0xff));
+        int cutAt = data + (jpg.length - data) / 3;
+        byte[] cut = Arrays.copyOf(jpg, cutAt + 2);
+        cut[cutAt] = (byte) 0xFF;
+        cut[cutAt + 1] = (byte) 0xD9;
+        assertNull(JpegStructure.problem(cut), "the structure walk cannot see this damage");
+        assertNull(TurboJpeg.decode(cut, 1), "TurboJPEG's result is not used after a warning");
+        assertTrue(TurboJpeg.lastError().contains("warned"), TurboJpeg.lastError());
+        System.out.println("entropy data cut short: " + TurboJpeg.lastError());
+        // OpenCV decodes it as before (prints libjpeg's warning), with TurboJPEG on or off
+        NativeJpeg.Decoded cv = openCv(cut, 1);
+        assertArrayEquals(cv.bgr(), NativeJpeg.decode(cut, "cut.jpg", 1).bgr());
+        Path f = tmp.resolve("cut-entropy.jpg");
+        Files.write(f, cut);
+        float[] off = withProperty("transferlab.turboJpeg", "false", () -> Images.load(f, 40, 60, Images.Interpolation.BILINEAR));
+        assertArrayEquals(off, Images.load(f, 40, 60, Images.Interpolation.BILINEAR));
+
+        // entropy data overwritten with random bytes (no markers): decoded as noise, with or without a warning from
+        // libjpeg, the same with TurboJPEG on or off
+        byte[] noise = jpg.clone();
+        Random r = new Random(8);
+        for (int i = data + (jpg.length - data) / 2; i < jpg.length - 2; i++) {
+            noise[i] = (byte) r.nextInt(0xFF);
+        }
+        NativeJpeg.Decoded t = TurboJpeg.decode(noise, 2);
+        System.out.println("entropy data half random: " + (t == null ? TurboJpeg.lastError() : "decoded"));
+        assertArrayEquals(openCv(noise, 2).bgr(), NativeJpeg.decode(noise, "noise.jpg", 2).bgr());
+
+        // no quantization table: a fatal error for libjpeg, refused with the same message with TurboJPEG on or off
+        // (a TurboJPEG handle reused from the decodes above would still hold their tables and decode it)
+        int dqt = indexOf(jpg, 0xDB);
+        int len = ((jpg[dqt + 2] & 0xff) << 8) | (jpg[dqt + 3] & 0xff);
+        byte[] noDqt = new byte[jpg.length - 2 - len];
+        System.arraycopy(jpg, 0, noDqt, 0, dqt);
+        System.arraycopy(jpg, dqt + 2 + len, noDqt, dqt, jpg.length - dqt - 2 - len);
+        while (indexOf(noDqt, 0xDB) >= 0) { // the writer may give each table its own segment
+            int d = indexOf(noDqt, 0xDB);
+            int l = ((noDqt[d + 2] & 0xff) << 8) | (noDqt[d + 3] & 0xff);
+            byte[] shorter = new byte[noDqt.length - 2 - l];
+            System.arraycopy(noDqt, 0, shorter, 0, d);
+            System.arraycopy(noDqt, d + 2 + l, shorter, d, noDqt.length - d - 2 - l);
+            noDqt = shorter;
+        }
+        assertNull(TurboJpeg.decode(noDqt, 1));
+        assertTrue(TurboJpeg.lastError().contains("failed"), TurboJpeg.lastError());
+        System.out.println("no quantization table: " + TurboJpeg.lastError());
+        byte[] finalNoDqt = noDqt;
+        var on = assertThrows(IOException.class, () -> NativeJpeg.decode(finalNoDqt, "nodqt.jpg", 1));
+        var off2 = assertThrows(IOException.class, () -> withProperty("transferlab.turboJpeg", "false",
+                () -> NativeJpeg.decode(finalNoDqt, "nodqt.jpg", 1)));
+        assertEquals(off2.getMessage(), on.getMessage());
+
+        // TurboJPEG still decodes sound images on this thread afterwards
+        assertNotNull(TurboJpeg.decode(jpg, 1), TurboJpeg.lastError());
+        assertNull(TurboJpeg.lastError());
+    }
+
+    /** The first marker 0xFF m at or after the start-of-image marker; -1 when none. */
+    private static int indexOf(byte[] b, int m) {
+        for (int i = 2; i + 1 < b.length; i++) {
+            if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == m) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The first n (sorted) cats and n dogs of the shared validation set; skips the test when it is absent. */
+    private static List<Path> realPhotos(int n) throws IOException {
+        String shared = System.getenv().getOrDefault("TL_SHARED", "/work/shared");
+        List<Path> files = new ArrayList<>();
+        for (String kind : List.of("cats", "dogs")) {
+            Path dir = Path.of(shared, "data/cats_and_dogs_filtered/validation", kind);
+            Assumptions.assumeTrue(Files.isDirectory(dir), "skipped: " + dir + " absent (set TL_SHARED to the shared data)");
+            try (var s = Files.list(dir)) {
+                files.addAll(s.filter(p -> p.toString().endsWith(".jpg")).sorted().limit(n).toList());
+            }
+        }
+        assertEquals(2 * n, files.size());
+        return files;
     }
 
     // ------------------------------------------------------------------ real photos
