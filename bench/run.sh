@@ -16,8 +16,10 @@
 #   extract-vgg        the same with VGG16's conv base at 150x150, batch 20 (notebook 03; random weights)
 #   finetune-vgg       fit of VGG16 with block5 open + notebook 03's head, 150x150, batch 20, RMSprop (random)
 #   finetune-mobilenet fit of MobileNet 1.0 with conv_dw_13 open + GAP/Dropout/Dense head, 224, batch 32, Adam
+#   pipeline-1core     decode + resize to 150x150 (nearest) of cats_and_dogs_filtered JPEGs, ImageFolder's batches
+#                      against PIL, both sides pinned to one core (taskset -c 0): the per-core rate of the decoders
 # Older workloads, selectable with --only: vgg, inception, mobilenet (Model.predict on random batches), head (one
-# epoch without validation), cnn (notebook 07's small CNN), pipeline (decode+resize only).
+# epoch without validation), cnn (notebook 07's small CNN), pipeline (decode+resize only, all cores).
 #
 # bfloat16: extract-*, finetune-* and vgg also time the project under Keras's mixed_bfloat16 policy (variant "bf16":
 # MixedPrecision.set("mixed_bfloat16") before each round, "float32" after; a model of its own) and the peer under
@@ -41,7 +43,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUICK=0
 SHARED=0
-ONLY="head03,head02,extract-mobilenet,extract-vgg,finetune-vgg,finetune-mobilenet"
+ONLY="head03,head02,extract-mobilenet,extract-vgg,finetune-vgg,finetune-mobilenet,pipeline-1core"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
@@ -157,7 +159,7 @@ ask() {   # name, command
 PASS=quiet
 java_worker() {   # name, workload args...
     local name="$1"; shift
-    start_worker "$name" env OMP_WAIT_POLICY="$WAIT_POLICY" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
+    start_worker "$name" ${PIN:-} env OMP_WAIT_POLICY="$WAIT_POLICY" "$JAVA" $JAVA_OPTS -cp "$CP" io.transferlab.bench.Benchmark "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready\ * ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -169,7 +171,7 @@ peer_worker() {   # name, workload args...
     local name="$1"; shift
     WVARS[$name]=""
     [[ $PEER_OK == 1 || "$1" == pipeline ]] || return 0
-    start_worker "$name" env OMP_WAIT_POLICY="$WAIT_POLICY" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
+    start_worker "$name" ${PIN:-} env OMP_WAIT_POLICY="$WAIT_POLICY" "$PEER_PY" "$ROOT/bench/peer_torch.py" "$@" || true
     if [[ "$REPLY_LINE" == ok\ ready* ]]; then
         WVARS[$name]="$(echo "${REPLY_LINE#ok ready }" | tr ',' ' ')"
     else
@@ -235,6 +237,13 @@ run_all() {
                 project "$wl" "$wl"; peer "torch-$wl" "$wl" ;;
             pipeline)
                 project pipeline pipeline "$DATA" "$PIPE_IMAGES"; peer pil-pipeline pipeline "$DATA" "$PIPE_IMAGES" ;;
+            pipeline-1core)   # PIN: the worker's command runs under it (a function's prefix assignment lasts its call)
+                if command -v taskset >/dev/null; then
+                    PIN="taskset -c 0" project pipeline-1core pipeline "$DATA" "$PIPE_IMAGES"
+                    PIN="taskset -c 0" peer pil-pipeline-1core pipeline "$DATA" "$PIPE_IMAGES"
+                else
+                    echo "pipeline-1core: no taskset (util-linux) here, left out" | tee -a "$RESULTS.notes"
+                fi ;;
             *) echo "unknown workload $wl" >&2; exit 2 ;;
         esac
     done
