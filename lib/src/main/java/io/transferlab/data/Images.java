@@ -302,14 +302,24 @@ public final class Images {
         return out;
     }
 
+    /** The byte values 0..255 as doubles: a table lookup instead of two conversions per sample (same values). */
+    private static final double[] BYTE_VALUE = new double[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            BYTE_VALUE[i] = i;
+        }
+    }
+
     /** One BGR byte row interpolated along x into RGB doubles: v0 * g + v1 * f per target column and channel. */
     private static void horizontal(byte[] bgr, int base, int[] c0, int[] c1, double[] f, double[] g, double[] row) {
+        double[] v = BYTE_VALUE;
         for (int x = 0, o = 0; x < c0.length; x++, o += 3) {
             int p0 = base + c0[x], p1 = base + c1[x];
             double fx = f[x], gx = g[x];
-            row[o] = (float) (bgr[p0 + 2] & 0xff) * gx + (float) (bgr[p1 + 2] & 0xff) * fx;
-            row[o + 1] = (float) (bgr[p0 + 1] & 0xff) * gx + (float) (bgr[p1 + 1] & 0xff) * fx;
-            row[o + 2] = (float) (bgr[p0] & 0xff) * gx + (float) (bgr[p1] & 0xff) * fx;
+            row[o] = v[bgr[p0 + 2] & 0xff] * gx + v[bgr[p1 + 2] & 0xff] * fx;
+            row[o + 1] = v[bgr[p0 + 1] & 0xff] * gx + v[bgr[p1 + 1] & 0xff] * fx;
+            row[o + 2] = v[bgr[p0] & 0xff] * gx + v[bgr[p1] & 0xff] * fx;
         }
     }
 
