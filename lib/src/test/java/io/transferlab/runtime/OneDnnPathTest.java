@@ -15,6 +15,7 @@ import io.transferlab.layers.ReLU;
 import io.transferlab.layers.Tensor;
 import io.transferlab.layers.ZeroPadding2D;
 import io.transferlab.engine.dl4j.ContiguousGradientConvolution;
+import io.transferlab.engine.dl4j.KerasBatchNormalization;
 import io.transferlab.engine.dl4j.OneDnnPooling;
 import io.transferlab.optimizers.Optimizer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -168,6 +169,10 @@ class OneDnnPathTest {
         for (String name : new String[]{"max", "avg"}) {
             assertEquals(helpers, ((OneDnnPooling.Impl) net.getLayer(name)).onTrainingPrimitives(),
                     name + ": oneDNN's pooling primitives " + (helpers ? "expected" : "not expected without helpers"));
+        }
+        for (String name : new String[]{"bn1", "bn2", "bn3"}) {
+            assertEquals(helpers, ((KerasBatchNormalization.Impl) net.getLayer(name)).onTrainingPrimitives(),
+                    name + ": oneDNN's batch norm primitives " + (helpers ? "expected" : "not expected without helpers"));
         }
     }
 

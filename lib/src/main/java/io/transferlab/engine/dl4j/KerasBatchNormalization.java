@@ -1,5 +1,6 @@
 package io.transferlab.engine.dl4j;
 
+import io.transferlab.engine.onednn.BatchNormTrainingPrimitives;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -93,19 +94,123 @@ public class KerasBatchNormalization extends BatchNormalization {
         return "KerasBatchNormalization(fixedGamma=" + fixedGamma + ", fixedBeta=" + fixedBeta + ", " + super.toString() + ")";
     }
 
-    /** The running layer: DL4J's, with the gradients of fixed gamma / beta zeroed. */
+    /**
+     * The running layer: DL4J's, with the gradients of fixed gamma / beta zeroed, and its training passes on oneDNN's
+     * batch normalization primitives ({@link BatchNormTrainingPrimitives}) for channels-last float images; DL4J's own
+     * code for inference, other inputs, anything oneDNN refuses, a network built with DL4J's oneDNN helpers off, and
+     * always with {@code TL_BN_TRAINING=0} (for comparisons). On both paths the moving statistics move as DL4J moves them: the backward pass writes
+     * (1 - momentum) (moving - batch) into their gradient, which their no-op updater subtracts.
+     */
     public static class Impl extends org.deeplearning4j.nn.layers.normalization.BatchNormalization {
+        /** Primitives by input shape, the two most recent (a training set's batches and its smaller last one). */
+        private final RecentPrimitives<BatchNormTrainingPrimitives> byShape = new RecentPrimitives<>();
+        private boolean refused;
+        private INDArray forwardInput;       // the input of the latest training pass on the primitives
+        private BatchNormTrainingPrimitives forwardPrimitives;
+        private boolean lastOnPrimitives;
+
         public Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
+            refused = !io.transferlab.runtime.Backend.switchedOn("transferlab.bnTraining", "TL_BN_TRAINING");
         }
 
         /** Whether the last forward pass used batch statistics (training) or the moving ones (inference). */
         private boolean lastTraining;
 
+        /** Whether the latest training step's forward and backward passes ran on oneDNN's primitives. */
+        public boolean onTrainingPrimitives() {
+            return lastOnPrimitives;
+        }
+
+        private boolean applies(boolean training) {
+            var c = layerConf();
+            return training && !refused && getHelper() != null && input != null && input.rank() == 4 && dataType == DataType.FLOAT
+                    && c.getCnn2DFormat() == CNN2DFormat.NHWC && !c.isLockGammaBeta() && !c.isUseLogStd()
+                    && c.getIDropout() == null;
+        }
+
+        /** The primitives for this input shape, or null (and DL4J's path from now on) where oneDNN refuses. */
+        private BatchNormTrainingPrimitives primitives(INDArray x) {
+            var key = java.util.Arrays.stream(x.shape()).boxed().toList();
+            BatchNormTrainingPrimitives p = byShape.get(key);
+            if (p != null) {
+                return p;
+            }
+            try {
+                p = new BatchNormTrainingPrimitives(x.shape(), layerConf().getEps());
+            } catch (UnsupportedOperationException e) {
+                refused = true;
+                if (io.transferlab.runtime.Backend.verbose()) {
+                    System.out.println("Layer '" + layerConf().getLayerName() + "' trains on DL4J's batch norm: "
+                            + e.getMessage());
+                }
+                return null;
+            }
+            byShape.put(key, p);
+            return p;
+        }
+
         @Override
         public INDArray activate(boolean training, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
             lastTraining = training;
-            return super.activate(training, workspaceMgr);
+            forwardInput = null;
+            forwardPrimitives = null;
+            if (applies(training)) {
+                INDArray x = DenseArrays.dense(input.castTo(dataType), workspaceMgr,
+                        org.deeplearning4j.nn.workspace.ArrayType.FF_WORKING_MEM);
+                BatchNormTrainingPrimitives p = primitives(x);
+                if (p != null) {
+                    INDArray y = workspaceMgr.createUninitialized(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATIONS,
+                            dataType, x.shape(), 'c');
+                    p.forward(x, getParam(BatchNormalizationParamInitializer.GAMMA),
+                            getParam(BatchNormalizationParamInitializer.BETA), y);
+                    forwardInput = input;
+                    forwardPrimitives = p;
+                    return y;
+                }
+            }
+            lastOnPrimitives = false;
+            if (!training) {
+                return super.activate(false, workspaceMgr);
+            }
+            // DL4J M2.1's training path (with its oneDNN helper, as the library builds it) computes wrong outputs from
+            // a permuted view (0.04 off on values near 1, BatchNormalizationTrainingTest): it gets a dense copy, here
+            // and in the backward pass
+            INDArray original = input;
+            input = DenseArrays.dense(original, workspaceMgr, org.deeplearning4j.nn.workspace.ArrayType.FF_WORKING_MEM);
+            try {
+                return super.activate(true, workspaceMgr);
+            } finally {
+                input = original;
+            }
+        }
+
+        /** The backward pass on the primitives of the latest forward pass (see {@link #activate}). */
+        private org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropOnPrimitives(
+                BatchNormTrainingPrimitives p, INDArray epsilon,
+                org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            INDArray x = DenseArrays.dense(input.castTo(dataType), workspaceMgr);
+            INDArray dy = DenseArrays.dense(epsilon.castTo(dataType), workspaceMgr);
+            INDArray dx = workspaceMgr.createUninitialized(org.deeplearning4j.nn.workspace.ArrayType.ACTIVATION_GRAD,
+                    dataType, x.shape(), 'c');
+            INDArray dGamma = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
+            INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
+            p.backward(x, getParam(BatchNormalizationParamInitializer.GAMMA),
+                    getParam(BatchNormalizationParamInitializer.BETA), dy, dx, dGamma, dBeta);
+            // the moving statistics, as DL4J moves them: gradient (1 - momentum) (moving - batch), no-op updater
+            double keep = 1 - layerConf().getDecay();
+            INDArray dMean = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN);
+            INDArray dVar = gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_VAR);
+            dMean.assign(getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN)).subi(p.batchMean().reshape(dMean.shape()))
+                    .muli(keep);
+            dVar.assign(getParam(BatchNormalizationParamInitializer.GLOBAL_VAR)).subi(p.batchVariance().reshape(dVar.shape()))
+                    .muli(keep);
+            var g = new org.deeplearning4j.nn.gradient.DefaultGradient();
+            g.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);
+            g.setGradientFor(BatchNormalizationParamInitializer.BETA, dBeta);
+            g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_MEAN, dMean);
+            g.setGradientFor(BatchNormalizationParamInitializer.GLOBAL_VAR, dVar);
+            return new org.nd4j.common.primitives.Pair<>(g, dx);
         }
 
         @Override
@@ -126,11 +231,28 @@ public class KerasBatchNormalization extends BatchNormalization {
                 org.nd4j.linalg.factory.Broadcast.mul(epsilon, factor, dx, channelAxis);
                 return new org.nd4j.common.primitives.Pair<>(new org.deeplearning4j.nn.gradient.DefaultGradient(), dx);
             }
-            var result = super.backpropGradient(epsilon, workspaceMgr);
+            BatchNormTrainingPrimitives p = forwardPrimitives;
+            boolean mine = p != null && input == forwardInput;
+            forwardInput = null;
+            forwardPrimitives = null;
+            lastOnPrimitives = mine;
+            var result = mine ? backpropOnPrimitives(p, epsilon, workspaceMgr) : dl4jBackprop(epsilon, workspaceMgr);
             KerasBatchNormalization c = (KerasBatchNormalization) layerConf();
             zero(c.fixedGamma, BatchNormalizationParamInitializer.GAMMA, result.getFirst());
             zero(c.fixedBeta, BatchNormalizationParamInitializer.BETA, result.getFirst());
             return result;
+        }
+
+        /** DL4J's own backward pass, on a dense copy of the input where it is a view (see {@link #activate}). */
+        private org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> dl4jBackprop(
+                INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            INDArray original = input;
+            input = DenseArrays.dense(original, workspaceMgr);
+            try {
+                return super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr);
+            } finally {
+                input = original;
+            }
         }
 
         private void zero(boolean fixed, String param, org.deeplearning4j.nn.gradient.Gradient g) {
