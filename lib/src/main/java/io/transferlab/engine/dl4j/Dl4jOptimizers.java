@@ -16,13 +16,22 @@ public final class Dl4jOptimizers {
     private Dl4jOptimizers() {
     }
 
-    /** The DL4J updater with Keras's arithmetic for this optimizer; Keras's classical SGD momentum is {@link KerasMomentum}. */
+    /**
+     * The DL4J updater with Keras's arithmetic for this optimizer: the library's vectorized one ({@link KerasUpdater}),
+     * or, for SGD with Nesterov momentum, DL4J's {@code Nesterovs}. {@code TL_FAST_UPDATER=0} (or the system
+     * property {@code transferlab.fastUpdater=false}, read when a network is built) takes DL4J's own RmsProp, Adam and
+     * Sgd instead, for comparisons; Keras's classical momentum, which DL4J lacks, stays on {@link KerasUpdater}.
+     */
     public static IUpdater updater(Optimizer o) {
+        boolean fast = io.transferlab.runtime.Backend.switchedOn("transferlab.fastUpdater", "TL_FAST_UPDATER");
+        KerasUpdater mine = KerasUpdater.of(o);
+        if (mine != null && (fast || o.kind() == Optimizer.Kind.SGD && o.momentum() != 0)) {
+            return mine;
+        }
         return switch (o.kind()) {
             case RMSPROP -> new RmsProp(o.learningRate(), o.rho(), o.epsilon());
             case ADAM -> new Adam(o.learningRate(), o.beta1(), o.beta2(), o.epsilon());
-            case SGD -> o.momentum() == 0 ? new Sgd(o.learningRate())
-                    : o.nesterov() ? new Nesterovs(o.learningRate(), o.momentum()) : new KerasMomentum(o.learningRate(), o.momentum());
+            case SGD -> o.momentum() == 0 ? new Sgd(o.learningRate()) : new Nesterovs(o.learningRate(), o.momentum());
         };
     }
 

@@ -71,7 +71,7 @@ final class DenseHeadTrainer {
     private final FloatPointer params;
     private final FloatPointer grads;
     private final FloatPointer state;
-    private final OptimizerStep optimizerStep;
+    private final FlatOptimizer optimizer;
     /** Dropout masks are drawn from a generator seeded by this and the iteration: the same in a resumed run. */
     private static final long DROPOUT_SEED = 42;
     private int iteration;
@@ -92,7 +92,7 @@ final class DenseHeadTrainer {
         if (!model.isTrainable()) {
             throw new UnsupportedOperationException("the model is frozen");
         }
-        optimizerStep = OptimizerStep.of(optimizer);
+        this.optimizer = new FlatOptimizer(optimizer);
         List<Layer> chain = chain(model);
         long width = -1;
         long offset = 0;
@@ -169,7 +169,7 @@ final class DenseHeadTrainer {
         }
         params = new FloatPointer(numParams);
         grads = new FloatPointer(numParams);
-        long stateSize = optimizerStep.stateSlots() * numParams;
+        long stateSize = this.optimizer.stateSlots() * numParams;
         state = stateSize > 0 ? new FloatPointer(stateSize) : null;
         readFrom(net);
         // check the layout assumption (DL4J's flattened order: layer by layer, W in column-major, then b)
@@ -496,119 +496,11 @@ final class DenseHeadTrainer {
         };
     }
 
-    private static final int CHUNK = 16384;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
-
     /**
-     * Threads for the optimizer's pass (the training thread included): by default every core, at most 4. The pass
-     * is bound by memory traffic (weights, gradients and state: 20 bytes a weight for RMSprop), which a second core
-     * nearly doubles: 38.5M weights of RMSprop took 36 ms on one thread and 21 ms on two on this project's 2-core
-     * Xeon, and notebook 02's head trained at 8-9 s/epoch instead of 11-12 (4 epochs, runs alternating). Beside a
-     * busy process the two were level (13-18 against 14-17 s/epoch): helpers claim chunks from a shared counter, so
-     * one that the machine does not run soon leaves its chunks to the training thread instead of holding up the
-     * step. (An earlier measurement against helpers was taken while the optimizer state had gone subnormal, see
-     * {@link OptimizerStep}.) {@code transferlab.headUpdateThreads=N} (read each step) asks for N, at most the cores
-     * and 4; 1 keeps the pass on the training thread.
-     */
-    private static final int MAX_UPDATE_THREADS = Math.min(4, Runtime.getRuntime().availableProcessors());
-    private static final java.util.concurrent.ExecutorService HELPERS = MAX_UPDATE_THREADS <= 1 ? null
-            : java.util.concurrent.Executors.newFixedThreadPool(MAX_UPDATE_THREADS - 1, r -> {
-                Thread t = new Thread(r, "transferlab-head-optimizer");
-                t.setDaemon(true);
-                return t;
-            });
-
-    /** The threads of an optimizer pass, the training thread included (read each step, for comparisons). */
-    static int updateThreads() {
-        String v = System.getProperty("transferlab.headUpdateThreads");
-        if (v == null) {
-            return MAX_UPDATE_THREADS;
-        }
-        try {
-            return Math.max(1, Math.min(MAX_UPDATE_THREADS, Integer.parseInt(v.trim())));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("transferlab.headUpdateThreads must be a whole number, got '" + v + "'");
-        }
-    }
-
-    /**
-     * One pass of the optimizer over all weights ({@link OptimizerStep}), in chunks copied to the Java heap. The
-     * training thread and its helpers claim chunks from a shared counter, so a helper that the machine does not
-     * run soon (another process busy on the cores) only leaves its chunks to the others instead of holding up
-     * the step; the training thread waits only for chunks a helper has started.
+     * One pass of the optimizer over all weights ({@link FlatOptimizer}: vectorized, chunks shared with helper
+     * threads).
      */
     private void update() {
-        int n = (int) numParams;
-        int chunks = (n + CHUNK - 1) / CHUNK;
-        optimizerStep.begin(iteration);
-        Pass pass = new Pass(chunks);
-        int threads = updateThreads();
-        if (HELPERS != null && threads > 1 && chunks > 1) {
-            for (int h = 0; h < Math.min(threads - 1, chunks - 1); h++) {
-                HELPERS.execute(pass::run);
-            }
-        }
-        pass.run();
-        while (pass.done.get() < chunks) {
-            Thread.yield();
-        }
-        if (pass.failure != null) {
-            throw new IllegalStateException("the optimizer step failed", pass.failure);
-        }
-    }
-
-    /** The chunks of one optimizer pass, claimed one at a time by whichever thread is free. */
-    private final class Pass {
-        final int chunks;
-        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        volatile Throwable failure;
-
-        Pass(int chunks) {
-            this.chunks = chunks;
-        }
-
-        void run() {
-            int n = (int) numParams;
-            int slots = optimizerStep.stateSlots();
-            FloatBuffer pAll = null;
-            FloatBuffer gAll = null;
-            FloatBuffer s1All = null;
-            FloatBuffer s2All = null;
-            float[][] t = null;
-            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
-                try {
-                    if (pAll == null) {   // views of this thread's own (positions are per view)
-                        pAll = new FloatPointer(params).position(0).asBuffer();
-                        gAll = new FloatPointer(grads).position(0).asBuffer();
-                        s1All = slots > 0 ? new FloatPointer(state).position(0).asBuffer() : null;
-                        s2All = slots > 1 ? new FloatPointer(state).position(numParams).asBuffer() : null;
-                        t = SCRATCH.get(); // once per pass: a ThreadLocal lookup per chunk showed in profiles
-                    }
-                    int off = c * CHUNK;
-                    int len = Math.min(CHUNK, n - off);
-                    pAll.get(off, t[0], 0, len);
-                    gAll.get(off, t[1], 0, len);
-                    if (s1All != null) {
-                        s1All.get(off, t[2], 0, len);
-                    }
-                    if (s2All != null) {
-                        s2All.get(off, t[3], 0, len);
-                    }
-                    optimizerStep.apply(t[0], t[1], t[2], t[3], len);
-                    pAll.put(off, t[0], 0, len);
-                    if (s1All != null) {
-                        s1All.put(off, t[2], 0, len);
-                    }
-                    if (s2All != null) {
-                        s2All.put(off, t[3], 0, len);
-                    }
-                } catch (Throwable e) {
-                    failure = e;
-                } finally {
-                    done.incrementAndGet();
-                }
-            }
-        }
+        optimizer.step(iteration, params, grads, state, numParams);
     }
 }

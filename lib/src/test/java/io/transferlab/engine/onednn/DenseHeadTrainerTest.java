@@ -1,6 +1,6 @@
 package io.transferlab.engine.onednn;
 
-import io.transferlab.engine.dl4j.KerasMomentum;
+import io.transferlab.engine.dl4j.KerasUpdater;
 import io.transferlab.engine.dl4j.Dl4jOptimizers;
 import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.train.History;
@@ -32,6 +32,7 @@ class DenseHeadTrainerTest {
     @AfterEach
     void restore() {
         System.clearProperty("transferlab.fastHead");
+        System.clearProperty("transferlab.fastUpdater");
     }
 
     private static void copyWeights(Model from, Model to) {
@@ -54,7 +55,9 @@ class DenseHeadTrainerTest {
         new DenseHeadTrainer(fast, fast.optimizer(), fast.loss(), Dl4jEngine.get().network(fast, fast.optimizer(), fast.loss())).close(); // throws (saying why) when not on the fast path
 
         System.setProperty("transferlab.fastHead", "false");
+        System.setProperty("transferlab.fastUpdater", "false");   // DL4J's own updaters: the independent truth
         History a = dl4j.fit(x, y, 3, 8, null, null);
+        System.clearProperty("transferlab.fastUpdater");
         System.setProperty("transferlab.fastHead", "true");
         History b = fast.fit(x, y, 3, 8, null, null);
 
@@ -217,7 +220,7 @@ class DenseHeadTrainerTest {
     void sgdMomentumIsKerasClassicalMomentum() {
         // Keras: velocity = momentum * velocity - lr * g; w += velocity. Two steps with g = (1, 2, 3):
         // w moves by -0.1 g, then by -0.19 g. DL4J subtracts what the updater leaves in the gradient.
-        var updater = new KerasMomentum(0.1, 0.9).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 3), true);
+        var updater = KerasUpdater.of(Optimizer.SGD(0.1, 0.9)).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 3), true);
         INDArray g1 = Nd4j.createFromArray(new float[]{1, 2, 3}).reshape(1, 3);
         updater.applyUpdater(g1, 0, 0);
         assertEquals(Nd4j.createFromArray(new float[]{0.1f, 0.2f, 0.3f}).reshape(1, 3), g1);
@@ -225,7 +228,7 @@ class DenseHeadTrainerTest {
         updater.applyUpdater(g2, 1, 0);
         assertEquals(0, Transforms.abs(g2.sub(Nd4j.createFromArray(new float[]{0.19f, 0.38f, 0.57f}).reshape(1, 3)))
                 .maxNumber().doubleValue(), 1e-6);
-        assertTrue(Dl4jOptimizers.updater(Optimizer.SGD(0.1, 0.9)) instanceof KerasMomentum);
+        assertTrue(Dl4jOptimizers.updater(Optimizer.SGD(0.1, 0.9)) instanceof KerasUpdater);
         assertTrue(Dl4jOptimizers.updater(Optimizer.SGD(0.1, 0.9, true)) instanceof org.nd4j.linalg.learning.config.Nesterovs);
     }
 
