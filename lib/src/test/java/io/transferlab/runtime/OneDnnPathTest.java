@@ -219,8 +219,9 @@ class OneDnnPathTest {
 
     /**
      * A convolution with ReLU (or no activation) takes the activation's derivative from its forward output instead
-     * of running the convolution again in the backward pass: every gradient is bit for bit what the recomputing path
-     * gives, over two steps with the weights moving in between, and a tanh layer still recomputes.
+     * of running the convolution again in the backward pass, and a plain ReLU runs inside the forward convolution:
+     * every gradient, output and weight is bit for bit what the recomputing, unfused path gives, over two steps with
+     * the weights moving in between, and a tanh layer still recomputes.
      */
     @Test
     void backwardPassReusesTheForwardOutputOfReluConvolutions() {
@@ -243,8 +244,11 @@ class OneDnnPathTest {
         }
         Backend.setHelpersEnabled(true);
         java.util.List<java.util.Map<String, INDArray>> perPath = new java.util.ArrayList<>();
-        for (String reuse : new String[]{"true", "false"}) {
+        // (reuse the output, fuse ReLU into the forward convolution): the first is the default path
+        for (String[] path : new String[][]{{"true", "true"}, {"true", "false"}, {"false", "false"}}) {
+            String reuse = path[0];
             System.setProperty("transferlab.convReuseOutput", reuse);
+            System.setProperty("transferlab.convFusedRelu", path[1]);
             try {
                 Nd4j.getRandom().setSeed(17);
                 Model model = make.get();
@@ -263,17 +267,24 @@ class OneDnnPathTest {
                         assertTrue(layer.onTrainingPrimitives(), name);
                         assertEquals(reuse.equals("true") && !name.equals("tanh_conv"), layer.reusedForwardOutput(),
                                 name + " with reuse " + reuse);
+                        assertEquals(path[1].equals("true") && name.equals("relu_conv"), layer.fusedRelu(),
+                                name + ": ReLU fused into the forward convolution");
                     }
+                    all.put(s + ":output", net.outputSingle(true, xs.dup()).dup());   // a training-mode forward pass
+                    all.put(s + ":weights", net.params().dup());
                 }
                 perPath.add(all);
             } finally {
                 System.clearProperty("transferlab.convReuseOutput");
+                System.clearProperty("transferlab.convFusedRelu");
             }
         }
-        assertEquals(perPath.get(1).keySet(), perPath.get(0).keySet());
-        for (String k : perPath.get(0).keySet()) {
-            assertArrayEquals(perPath.get(1).get(k).data().asFloat(), perPath.get(0).get(k).data().asFloat(),
-                    "gradient " + k);   // bit for bit
+        for (int other = 1; other < perPath.size(); other++) {
+            assertEquals(perPath.get(other).keySet(), perPath.get(0).keySet());
+            for (String k : perPath.get(0).keySet()) {
+                assertArrayEquals(perPath.get(other).get(k).data().asFloat(), perPath.get(0).get(k).data().asFloat(),
+                        "path " + other + ": " + k);   // bit for bit
+            }
         }
     }
 

@@ -122,6 +122,8 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
         private INDArray forwardInput;       // the input of the last training forward pass on the primitives
         private INDArray forwardOutput;      // and its output, after the activation
         private boolean lastBackwardReusedOutput;
+        private final boolean fuseRelu;
+        private boolean lastForwardFused;
 
         public Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -132,6 +134,7 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
                     "TL_CONV_TRAINING");
             reuseOutput = io.transferlab.runtime.Backend.switchedOn("transferlab.convReuseOutput",
                     "TL_CONV_REUSE_OUTPUT");
+            fuseRelu = io.transferlab.runtime.Backend.switchedOn("transferlab.convFusedRelu", "TL_CONV_FUSED_RELU");
         }
 
         /** Whether the last backward pass took the activation's derivative from the forward pass's output. */
@@ -157,12 +160,49 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
          */
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            INDArray fused = training ? fusedReluForward(workspaceMgr) : null;
+            lastForwardFused = fused != null;
+            if (fused != null) {
+                forwardInput = reuseOutput ? input : null;
+                forwardOutput = reuseOutput ? fused : null;
+                return fused;
+            }
             INDArray out = super.activate(training, workspaceMgr);
             boolean keep = training && reuseOutput && onTrainingPrimitives() && onHelperPath()
                     && derivativeFromOutput(layerConf().getActivationFn());
             forwardInput = keep ? input : null;
             forwardOutput = keep ? out : null;
             return out;
+        }
+
+        /**
+         * A training forward pass with a plain ReLU on oneDNN's primitives, the ReLU applied by the convolution as
+         * it writes its output ({@link ConvolutionTrainingPrimitives#forwardRelu}) instead of by DL4J in a second
+         * pass over it; null where that does not apply (then DL4J's forward pass runs). The same numbers: ReLU is
+         * exact either way. {@code TL_CONV_FUSED_RELU=0} keeps the two passes (for comparisons).
+         */
+        private INDArray fusedReluForward(LayerWorkspaceMgr workspaceMgr) {
+            var c = layerConf();
+            IActivation afn = c.getActivationFn();
+            if (!fuseRelu || !onHelperPath() || input == null || input.rank() != 4 || c.getIDropout() != null
+                    || !(afn instanceof ActivationReLU && afn.equals(new ActivationReLU()))) {
+                return null;
+            }
+            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+            INDArray bias = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr);
+            validateInputDepth(weights.size(1));
+            INDArray dense = DenseArrays.dense(input.castTo(dataType), workspaceMgr, ArrayType.FF_WORKING_MEM);
+            ConvolutionTrainingPrimitives p = primitives(dense, weights);
+            if (p == null) {
+                return null;
+            }
+            INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, p.outputShape(), 'c');
+            return p.forwardRelu(dense, weights, bias, out) ? out : null;
+        }
+
+        /** Whether the last forward pass ran the convolution and its ReLU as one oneDNN primitive. */
+        public boolean fusedRelu() {
+            return lastForwardFused;
         }
 
         /** Whether the last forward or backward pass ran on oneDNN's training primitives. */

@@ -71,6 +71,12 @@ public final class ConvolutionTrainingPrimitives extends NativeObjects {
     private final Reorder weightsForForward;
     private Backward backward;
     private ReluBackward reluBackward;
+    private FusedForward fusedRelu;          // made on the first call of forwardRelu; refusedFused when oneDNN has none
+    private boolean refusedFused;
+
+    /** The forward convolution with ReLU applied to its output as it is written, and its arguments. */
+    private record FusedForward(primitive step, IntMemoryMap args) {
+    }
 
     /** ReLU's backward primitive on this convolution's output shape, and its memories (handles set per call). */
     private record ReluBackward(primitive step, IntMemoryMap args, memory out, memory diffOut, memory diffIn) {
@@ -266,6 +272,69 @@ public final class ConvolutionTrainingPrimitives extends NativeObjects {
             forward.execute(stream, forwardArgs);
             stream._wait();
         }
+    }
+
+    /**
+     * y = relu(x * W + b) into {@code y} (NHWC, of {@link #outputShape()}) in one pass: ReLU as a post-operation of
+     * the convolution, on the output while it is still in the cache, instead of a second pass over it. Returns false,
+     * writing nothing, where oneDNN has no such primitive with the weights in the layout the plain forward pass uses
+     * (the caller then runs {@link #forward} and the activation apart).
+     */
+    public boolean forwardRelu(INDArray x, INDArray weights, INDArray b, INDArray y) {
+        FusedForward f = fusedRelu();
+        if (f == null) {
+            return false;
+        }
+        OneDnn.bind(src, x, inShape);
+        OneDnn.bind(userWeights, weights, null);
+        OneDnn.bind(dst, y, outShape);
+        if (hasBias) {
+            OneDnn.bind(bias, b, null);
+        }
+        var stream = OneDnn.stream();
+        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
+            srcIn.run(stream);
+            weightsForForward.run(stream);
+            f.step().execute(stream, f.args());
+            stream._wait();
+        }
+        return true;
+    }
+
+    private FusedForward fusedRelu() {
+        if (fusedRelu != null || refusedFused) {
+            return fusedRelu;
+        }
+        try {
+            var engine = OneDnn.engine();
+            var ops = own(new org.bytedeco.dnnl.post_ops());
+            ops.append_eltwise(1f, algorithm.eltwise_relu, 0f, 0f);
+            var attr = own(new org.bytedeco.dnnl.primitive_attr());
+            attr.set_post_ops(ops);
+            long[][] g = geometry;
+            var desc = hasBias
+                    ? new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                    srcCompute, weightsAny, biasDesc, dstDesc, g[0], g[1], g[2], g[3])
+                    : new convolution_forward.desc(prop_kind.forward_training, algorithm.convolution_direct,
+                    srcCompute, weightsAny, dstDesc, g[0], g[1], g[2], g[3]);
+            var pd = own(new convolution_forward.primitive_desc(desc, attr, engine));
+            // the fused primitive shares the plain one's copy of the weights (and of the input under bf16)
+            if (!pd.weights_desc().equals(forwardPd.weights_desc()) || !pd.src_desc().equals(forwardPd.src_desc())) {
+                refusedFused = true;
+                return null;
+            }
+            IntMemoryMap args = own(new IntMemoryMap());
+            args.put(DNNL_ARG_SRC, srcIn.target());
+            args.put(DNNL_ARG_WEIGHTS, weightsForForward.target());
+            args.put(DNNL_ARG_DST, dst);
+            if (hasBias) {
+                args.put(DNNL_ARG_BIAS, bias);
+            }
+            fusedRelu = new FusedForward(own(new convolution_forward(pd)), args);
+        } catch (RuntimeException e) {
+            refusedFused = true;   // no fused primitive here: the plain forward pass and the activation apart
+        }
+        return fusedRelu;
     }
 
     /**
