@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.common.primitives.Pair;
@@ -57,13 +58,8 @@ public class ContiguousDepthwiseConvolution extends DepthwiseConvolution2D {
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-            INDArray original = input;
-            input = DenseArrays.dense(original, workspaceMgr);
-            try {
-                return super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr);
-            } finally {
-                input = original;
-            }
+            return DenseArrays.withDenseInput(input, x -> input = x, workspaceMgr, ArrayType.BP_WORKING_MEM,
+                    () -> super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr));
         }
     }
 }

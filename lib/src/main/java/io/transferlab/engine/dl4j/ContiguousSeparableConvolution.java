@@ -69,13 +69,8 @@ public class ContiguousSeparableConvolution extends SeparableConvolution2D {
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-            INDArray original = input;
-            input = DenseArrays.dense(original, workspaceMgr);
-            try {
-                return super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr);
-            } finally {
-                input = original;
-            }
+            return DenseArrays.withDenseInput(input, x -> input = x, workspaceMgr, ArrayType.BP_WORKING_MEM,
+                    () -> super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr));
         }
     }
 }

@@ -38,4 +38,18 @@ final class DenseArrays {
         return workspaceMgr.hasConfiguration(copyTo) || workspaceMgr.isScopedOut(copyTo)
                 ? workspaceMgr.dup(copyTo, a, 'c') : a.dup('c');
     }
+
+    /**
+     * Runs a layer's pass with its input swapped for a dense copy where it is a view ({@code set} puts an array in
+     * the layer's input field), then puts the original back, whatever the pass does.
+     */
+    static <R> R withDenseInput(INDArray original, java.util.function.Consumer<INDArray> set,
+                                LayerWorkspaceMgr workspaceMgr, ArrayType copyTo, java.util.function.Supplier<R> pass) {
+        set.accept(dense(original, workspaceMgr, copyTo));
+        try {
+            return pass.get();
+        } finally {
+            set.accept(original);
+        }
+    }
 }

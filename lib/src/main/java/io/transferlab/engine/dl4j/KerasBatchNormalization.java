@@ -176,13 +176,8 @@ public class KerasBatchNormalization extends BatchNormalization {
             // DL4J M2.1's training path (with its oneDNN helper, as the library builds it) computes wrong outputs from
             // a permuted view (0.04 off on values near 1, BatchNormalizationTrainingTest): it gets a dense copy, here
             // and in the backward pass
-            INDArray original = input;
-            input = DenseArrays.dense(original, workspaceMgr, org.deeplearning4j.nn.workspace.ArrayType.FF_WORKING_MEM);
-            try {
-                return super.activate(true, workspaceMgr);
-            } finally {
-                input = original;
-            }
+            return DenseArrays.withDenseInput(input, x -> input = x, workspaceMgr,
+                    org.deeplearning4j.nn.workspace.ArrayType.FF_WORKING_MEM, () -> super.activate(true, workspaceMgr));
         }
 
         /** The backward pass on the primitives of the latest forward pass (see {@link #activate}). */
@@ -246,13 +241,9 @@ public class KerasBatchNormalization extends BatchNormalization {
         /** DL4J's own backward pass, on a dense copy of the input where it is a view (see {@link #activate}). */
         private org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> dl4jBackprop(
                 INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
-            INDArray original = input;
-            input = DenseArrays.dense(original, workspaceMgr);
-            try {
-                return super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr);
-            } finally {
-                input = original;
-            }
+            return DenseArrays.withDenseInput(input, x -> input = x, workspaceMgr,
+                    org.deeplearning4j.nn.workspace.ArrayType.BP_WORKING_MEM,
+                    () -> super.backpropGradient(DenseArrays.dense(epsilon, workspaceMgr), workspaceMgr));
         }
 
         private void zero(boolean fixed, String param, org.deeplearning4j.nn.gradient.Gradient g) {

@@ -259,6 +259,11 @@ public final class ConvolutionTrainingPrimitives extends NativeObjects {
 
     /** z = x * W + b into {@code z} (NHWC, of {@link #outputShape()}). */
     public void forward(INDArray x, INDArray weights, INDArray b, INDArray z) {
+        runForward(forward, forwardArgs, x, weights, b, z);
+    }
+
+    /** A forward primitive of these (plain or fused) on these arrays, after the reorders it reads. */
+    private void runForward(primitive step, IntMemoryMap args, INDArray x, INDArray weights, INDArray b, INDArray z) {
         OneDnn.bind(src, x, inShape);
         OneDnn.bind(userWeights, weights, null);
         OneDnn.bind(dst, z, outShape);
@@ -269,7 +274,7 @@ public final class ConvolutionTrainingPrimitives extends NativeObjects {
         synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
             srcIn.run(stream);
             weightsForForward.run(stream);
-            forward.execute(stream, forwardArgs);
+            step.execute(stream, args);
             stream._wait();
         }
     }
@@ -285,19 +290,7 @@ public final class ConvolutionTrainingPrimitives extends NativeObjects {
         if (f == null) {
             return false;
         }
-        OneDnn.bind(src, x, inShape);
-        OneDnn.bind(userWeights, weights, null);
-        OneDnn.bind(dst, y, outShape);
-        if (hasBias) {
-            OneDnn.bind(bias, b, null);
-        }
-        var stream = OneDnn.stream();
-        synchronized (OneDnn.class) { // one stream for the process, and a stream is not thread-safe
-            srcIn.run(stream);
-            weightsForForward.run(stream);
-            f.step().execute(stream, f.args());
-            stream._wait();
-        }
+        runForward(f.step(), f.args(), x, weights, b, y);
         return true;
     }
 

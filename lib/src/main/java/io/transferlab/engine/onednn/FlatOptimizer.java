@@ -8,6 +8,7 @@ import java.nio.FloatBuffer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One optimizer step over weights, gradients and optimizer state held as flat native float arrays: the
@@ -103,7 +104,7 @@ public final class FlatOptimizer {
         int n = (int) count;
         int chunks = (n + CHUNK - 1) / CHUNK;
         arithmetic.begin(iteration);
-        Pass pass = new Pass(chunks, n, params, grads, state);
+        Pass pass = new Pass(arithmetic, chunks, n, params, grads, state);
         int threads = threads();
         if (HELPERS != null && threads > 1 && chunks > 1) {
             for (int h = 0; h < Math.min(threads - 1, chunks - 1); h++) {
@@ -111,31 +112,23 @@ public final class FlatOptimizer {
             }
         }
         pass.run();
-        while (pass.done.get() < chunks) {
+        while (pass.done().get() < chunks) {
             Thread.yield();
         }
-        if (pass.failure != null) {
-            throw new IllegalStateException("the optimizer step failed", pass.failure);
+        if (pass.failure().get() != null) {
+            throw new IllegalStateException("the optimizer step failed", pass.failure().get());
         }
     }
 
-    /** The chunks of one pass, claimed one at a time by whichever thread is free. */
-    private final class Pass {
-        final int chunks;
-        final int n;
-        final Pointer params;   // null: the change goes into the gradients instead
-        final Pointer grads;
-        final Pointer state;
-        final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger done = new AtomicInteger();
-        volatile Throwable failure;
-
-        Pass(int chunks, int n, Pointer params, Pointer grads, Pointer state) {
-            this.chunks = chunks;
-            this.n = n;
-            this.params = params;
-            this.grads = grads;
-            this.state = state;
+    /**
+     * The chunks of one pass, claimed one at a time by whichever thread is free; params null: the change goes into
+     * the gradients instead.
+     */
+    private record Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, Pointer grads, Pointer state,
+                        AtomicInteger next, AtomicInteger done, AtomicReference<Throwable> failure) {
+        Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, Pointer grads, Pointer state) {
+            this(arithmetic, chunks, n, params, grads, state, new AtomicInteger(), new AtomicInteger(),
+                    new AtomicReference<>());
         }
 
         void run() {
@@ -186,7 +179,7 @@ public final class FlatOptimizer {
                         s2All.put(off, t[3], 0, len);
                     }
                 } catch (Throwable e) {
-                    failure = e;
+                    failure.set(e);
                 } finally {
                     done.incrementAndGet();
                 }
