@@ -289,6 +289,29 @@ class OneDnnPathTest {
     }
 
     /**
+     * 3x3 stride-1 convolutions on 32 or more channels train with Winograd F(4x4, 3x3) (reorders between the layer's
+     * channels-last arrays and oneDNN's blocked layout around it; "same" and "valid" padding, ReLU fused into the
+     * forward pass or none), the first layer on the image's 3 channels with the direct algorithm; every gradient
+     * against the network in double precision.
+     */
+    @Test
+    void winogradTrainingConvolutionsEqualDoublePrecision() {
+        Tensor in = Input(12, 12, 3);
+        Tensor x = new Conv2D(32, 3, 3, "first_direct").padding("same").activation("relu").on(in);
+        x = new Conv2D(32, 3, 3, "winograd_same_relu").padding("same").activation("relu").on(x);
+        x = new Conv2D(24, 3, 3, "winograd_valid_linear").on(x);
+        x = new Flatten("flat").on(x);
+        Model model = Model.of("winograd", in, new Dense(2, "softmax", "out").on(x));
+        ComputationGraph net = checkedOnRandomBatch(model, 8, 12, 21);
+        for (String name : new String[]{"first_direct", "winograd_same_relu", "winograd_valid_linear"}) {
+            var layer = (ContiguousGradientConvolution.Impl) net.getLayer(name);
+            assertEquals(!name.equals("first_direct"), layer.onWinogradPrimitives(), name + ": Winograd");
+        }
+        assertTrue(((ContiguousGradientConvolution.Impl) net.getLayer("winograd_same_relu")).fusedRelu(),
+                "ReLU fused into the Winograd forward pass");
+    }
+
+    /**
      * Compiles a two-class model, builds its network with oneDNN helpers on, and checks its gradients on a random
      * batch of {@code n} images of {@code size} x {@code size} x 3 against double precision.
      */

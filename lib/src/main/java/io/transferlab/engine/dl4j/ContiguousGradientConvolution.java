@@ -205,6 +205,11 @@ public class ContiguousGradientConvolution extends ConvolutionLayer {
             return lastForwardFused;
         }
 
+        /** Whether the last forward or backward pass ran on oneDNN's Winograd training primitives. */
+        public boolean onWinogradPrimitives() {
+            return onTrainingPrimitives() && primitives.winograd();
+        }
+
         /** Whether the last forward or backward pass ran on oneDNN's training primitives. */
         public boolean onTrainingPrimitives() {
             return primitives != null && !primitivesRefused;
