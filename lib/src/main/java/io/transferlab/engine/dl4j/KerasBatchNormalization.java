@@ -98,8 +98,9 @@ public class KerasBatchNormalization extends BatchNormalization {
      * The running layer: DL4J's, with the gradients of fixed gamma / beta zeroed, and its training passes on oneDNN's
      * batch normalization primitives ({@link BatchNormTrainingPrimitives}) for channels-last float images; DL4J's own
      * code for inference, other inputs, anything oneDNN refuses, a network built with DL4J's oneDNN helpers off, and
-     * always with {@code TL_BN_TRAINING=0} (for comparisons). On both paths the moving statistics move as DL4J moves them: the backward pass writes
-     * (1 - momentum) (moving - batch) into their gradient, which their no-op updater subtracts.
+     * always with {@code TL_BN_TRAINING=0} (for comparisons). On both paths the moving statistics move as DL4J moves
+     * them: the backward pass writes (1 - momentum) (moving - batch) into their gradient, which their no-op updater
+     * subtracts.
      */
     public static class Impl extends org.deeplearning4j.nn.layers.normalization.BatchNormalization {
         /** Primitives by input shape, the two most recent (a training set's batches and its smaller last one). */
@@ -124,8 +125,8 @@ public class KerasBatchNormalization extends BatchNormalization {
 
         private boolean applies(boolean training) {
             var c = layerConf();
-            return training && !refused && getHelper() != null && input != null && input.rank() == 4 && dataType == DataType.FLOAT
-                    && c.getCnn2DFormat() == CNN2DFormat.NHWC && !c.isLockGammaBeta() && !c.isUseLogStd()
+            return training && !refused && getHelper() != null && input != null && input.rank() == 4
+                    && dataType == DataType.FLOAT && c.getCnn2DFormat() == CNN2DFormat.NHWC && !c.isLockGammaBeta() && !c.isUseLogStd()
                     && c.getIDropout() == null;
         }
 
