@@ -76,7 +76,7 @@ public final class KerasUpdater implements IUpdater {
 
     @Override
     public long stateSize(long numParams) {
-        return new FlatOptimizer(optimizer()).stateSlots() * numParams;
+        return slotNames().length * numParams;
     }
 
     @Override

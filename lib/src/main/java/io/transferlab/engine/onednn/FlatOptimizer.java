@@ -53,7 +53,12 @@ public final class FlatOptimizer {
 
     /** Whether an optimizer has arithmetic here (all but SGD with Nesterov momentum). */
     public static boolean supports(Optimizer optimizer) {
-        return !(optimizer.kind() == Optimizer.Kind.SGD && optimizer.nesterov() && optimizer.momentum() != 0);
+        try {
+            OptimizerStep.of(optimizer);
+            return true;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /**

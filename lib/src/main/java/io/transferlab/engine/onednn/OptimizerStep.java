@@ -41,10 +41,13 @@ abstract class OptimizerStep {
             case RMSPROP -> new RmsProp(o);
             case ADAM -> new Adam(o);
             case SGD -> {
+                if (o.momentum() == 0) {
+                    yield new Sgd(o);   // Nesterov or not: without momentum both are plain SGD
+                }
                 if (o.nesterov()) {
                     throw new UnsupportedOperationException("optimizer " + o + " with Nesterov momentum");
                 }
-                yield o.momentum() == 0 ? new Sgd(o) : new Momentum(o);
+                yield new Momentum(o);
             }
         };
     }
