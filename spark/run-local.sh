@@ -12,6 +12,7 @@ if [ ! -s "$cp_file" ] || [ -n "$(find lib/src/main spark/src/main spark/pom.xml
     mvn -B -q -ntp -f pom.xml -pl spark -am compile dependency:build-classpath \
         -Dmdep.outputFile=target/local-classpath.txt -Dmdep.includeScope=test >"${cp_file%.txt}.log" 2>&1 \
         || { cat "${cp_file%.txt}.log" >&2; echo "$0: building the module failed (log above)" >&2; exit 1; }
+    touch "$cp_file"   # Maven leaves an unchanged class path file as it was: without this, every run rebuilt
 fi
 OPENS=$(sed -n 's:.*<spark.java17.options>\(.*\)</spark.java17.options>.*:\1:p' spark/pom.xml)
 # shellcheck disable=SC2086

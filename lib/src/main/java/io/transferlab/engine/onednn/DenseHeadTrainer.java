@@ -53,14 +53,24 @@ final class DenseHeadTrainer {
         long bOffset;       // DENSE: offset of the bias, or -1
         FloatPointer output;
         float[] mask;
+        /** DENSE: W's gradient is computed a tile of rows at a time inside the optimizer step (never stored whole). */
+        boolean tiled;
+        /** DENSE, tiled: rows of W^T per tile. */
+        int tileRows;
         /** DENSE: for each batch size, its three products: forward, weight gradient, input gradient. */
         final java.util.Map<Integer, MatMul[]> products = new java.util.HashMap<>();
 
         MatMul[] products(int batch) {
-            return products.computeIfAbsent(batch, b -> new MatMul[]{
+            return products.computeIfAbsent(batch, b -> {
+                int last = out % tileRows == 0 ? tileRows : out % tileRows;
+                return new MatMul[]{
                     new MatMul(b, out, in, false, true, bOffset >= 0),   // y = x . W + b, W stored as W^T (out x in)
-                    new MatMul(out, in, b, true, false, false),          // dW^T = g^T . x
-                    new MatMul(b, in, out, false, false, false)});       // dx = g . W^T
+                    tiled ? null : new MatMul(out, in, b, true, false, false),          // dW^T = g^T . x
+                    new MatMul(b, in, out, false, false, false),         // dx = g . W^T
+                    // tiled: dW^T rows o..o+r = (g^T rows o..o+r, copied compact) . x, full tiles and the last one
+                    tiled ? new MatMul(tileRows, in, b, false, false, false) : null,
+                    tiled ? new MatMul(last, in, b, false, false, false) : null};
+            });
         }
     }
 
@@ -78,6 +88,33 @@ final class DenseHeadTrainer {
     private int capacity;
     private FloatPointer gradA;
     private FloatPointer gradB;
+    /** The ranges of the flattened weights whose gradients go through {@link #grads}: {start, length} pairs. */
+    private final List<long[]> untiled = new ArrayList<>();
+    /** One tile of a tiled layer's weight gradient, and the compact slice of the output gradient it comes from. */
+    private FloatPointer tile;
+    private FloatPointer gradSlice;
+
+    /**
+     * Floats per tile of a tiled weight gradient. Dense layers of at least 8 tiles get their weight gradient a tile
+     * at a time, each tile consumed by the optimizer while it is in cache: notebook 02's 38.5M-weight layer
+     * otherwise writes its 154 MB gradient to memory and reads it back every step (see {@link #stepTiled}).
+     * {@code transferlab.headTileFloats} (or {@code TL_HEAD_TILE_FLOATS}) sets it; 0 switches tiling off.
+     */
+    static int tileFloats() {
+        String v = System.getProperty("transferlab.headTileFloats");
+        if (v == null) {
+            v = System.getenv("TL_HEAD_TILE_FLOATS");
+        }
+        if (v == null || v.isBlank()) {
+            return 1 << 21;
+        }
+        try {
+            return Math.max(0, Integer.parseInt(v.trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("transferlab.headTileFloats (TL_HEAD_TILE_FLOATS) must be a whole number, got '"
+                    + v + "'");
+        }
+    }
 
     static boolean enabled() {
         return io.transferlab.runtime.Backend.switchedOn("transferlab.fastHead", "TL_FAST_HEAD");
@@ -160,6 +197,22 @@ final class DenseHeadTrainer {
         }
         inputWidth = (int) width;
         numParams = offset;
+        int tileFloats = tileFloats();
+        long from = 0;
+        for (Step st : steps) {
+            st.tileRows = 1;
+            if (st.kind == Kind.DENSE && tileFloats > 0 && (long) st.in * st.out >= 8L * tileFloats) {
+                st.tiled = true;
+                st.tileRows = Math.max(1, Math.min(st.out, tileFloats / st.in));
+                if (st.wOffset > from) {
+                    untiled.add(new long[]{from, st.wOffset - from});
+                }
+                from = st.wOffset + (long) st.in * st.out;
+            }
+        }
+        if (numParams > from) {
+            untiled.add(new long[]{from, numParams - from});
+        }
         if (net.numParams() != numParams) {
             throw new UnsupportedOperationException("DL4J has " + net.numParams() + " parameters, the chain " + numParams);
         }
@@ -188,10 +241,15 @@ final class DenseHeadTrainer {
         }
     }
 
+    /** For each step of the chain (Dense, activation, dropout), whether its weight gradient is tiled. */
+    List<Boolean> tiledSteps() {
+        return steps.stream().map(s -> s.tiled).toList();
+    }
+
     /** Frees the native matrix products. */
     void close() {
         for (Step s : steps) {
-            s.products.values().forEach(ps -> java.util.Arrays.stream(ps).forEach(MatMul::close));
+            s.products.values().forEach(ps -> java.util.Arrays.stream(ps).filter(java.util.Objects::nonNull).forEach(MatMul::close));
             s.products.clear();
         }
     }
@@ -261,6 +319,18 @@ final class DenseHeadTrainer {
         }
         gradA = new FloatPointer((long) batch * widest);
         gradB = new FloatPointer((long) batch * widest);
+        long tileSize = 0;
+        int sliceSize = 0;
+        for (Step s : steps) {
+            if (s.tiled) {
+                tileSize = Math.max(tileSize, (long) s.tileRows * s.in);
+                sliceSize = Math.max(sliceSize, s.tileRows * batch);
+            }
+        }
+        if (tileSize > 0) {
+            tile = new FloatPointer(tileSize);
+            gradSlice = new FloatPointer(sliceSize);
+        }
     }
 
     private int widthBefore(Step step) {
@@ -337,9 +407,11 @@ final class DenseHeadTrainer {
             FloatBuffer gb = grad.position(0).asBuffer();
             switch (s.kind) {
                 case DENSE -> {
-                    // dW^T (out x in) = g^T (out x batch) . input (batch x in)
-                    s.products(batch)[1].run(grad.position(0), input.position(0), null,
-                            new FloatPointer(grads).position(s.wOffset));
+                    // dW^T (out x in) = g^T (out x batch) . input (batch x in); tiled: after dx, below
+                    if (!s.tiled) {
+                        s.products(batch)[1].run(grad.position(0), input.position(0), null,
+                                new FloatPointer(grads).position(s.wOffset));
+                    }
                     if (s.bOffset >= 0) {
                         FloatBuffer gr = grads.position(0).asBuffer();
                         for (int j = 0; j < s.out; j++) {
@@ -354,6 +426,11 @@ final class DenseHeadTrainer {
                         // the gradient for the layer below: g (batch x out) . W^T (out x in); none for the input features
                         s.products(batch)[2].run(grad.position(0), new FloatPointer(params).position(s.wOffset), null,
                                 spare.position(0));
+                    }
+                    if (s.tiled) {   // W changes now, after dx has used it
+                        stepTiled(s, batch, grad, input);
+                    }
+                    if (idx > firstDense) {
                         FloatPointer t = grad;
                         grad = spare;
                         spare = t;
@@ -501,6 +578,32 @@ final class DenseHeadTrainer {
      * threads).
      */
     private void update() {
-        optimizer.step(iteration, params, grads, state, numParams);
+        for (long[] r : untiled) {
+            optimizer.step(iteration, params, grads, r[0], state, numParams, r[0], r[1]);
+        }
+    }
+
+    /**
+     * The optimizer step of a tiled layer's weights, a tile of rows of W^T at a time: the tile's gradient
+     * (g^T rows o..o+r, made compact, times the layer's input) computed by oneDNN into a buffer that stays in cache,
+     * then the optimizer's pass over those weights and their state. Per weight the same arithmetic as the untiled
+     * step; what is saved is writing the whole gradient to memory and reading it back (8 of the 20 bytes RMSprop
+     * moves per weight).
+     */
+    private void stepTiled(Step s, int batch, FloatPointer g, FloatPointer input) {
+        MatMul[] p = s.products(batch);
+        FloatBuffer gb = g.position(0).asBuffer();
+        FloatBuffer slice = gradSlice.position(0).limit((long) s.tileRows * batch).asBuffer();
+        for (int o = 0; o < s.out; o += s.tileRows) {
+            int rows = Math.min(s.tileRows, s.out - o);
+            for (int j = 0; j < rows; j++) {
+                for (int r = 0; r < batch; r++) {
+                    slice.put(j * batch + r, gb.get(r * s.out + o + j));
+                }
+            }
+            (rows == s.tileRows ? p[3] : p[4]).run(gradSlice.position(0), input.position(0), null, tile.position(0));
+            optimizer.step(iteration, params, tile, 0, state, numParams, s.wOffset + (long) o * s.in,
+                    (long) rows * s.in);
+        }
     }
 }

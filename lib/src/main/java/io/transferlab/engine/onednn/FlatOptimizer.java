@@ -87,7 +87,21 @@ public final class FlatOptimizer {
      * ({@link #stateSlots()} runs of n values, null when there are none) moves.
      */
     public void step(int iteration, Pointer params, Pointer grads, Pointer state, long n) {
-        run(iteration, params, grads, state, n);
+        run(iteration, params, 0, grads, 0, state, 0, n, n);
+    }
+
+    /**
+     * The step for the {@code count} weights from index {@code from} of a flat array of n weights (their state at
+     * the same index of each of the {@link #stateSlots()} runs of n values), with their gradients at index
+     * {@code gradsAt} of {@code grads}: the step of part of a network whose gradient is computed tile by tile.
+     * Each weight changes exactly as in a {@link #step} over the whole array.
+     */
+    public void step(int iteration, Pointer params, Pointer grads, long gradsAt, Pointer state, long n, long from,
+                     long count) {
+        if (from < 0 || count < 0 || from + count > n) {
+            throw new IllegalArgumentException("weights " + from + ".." + (from + count) + " of " + n);
+        }
+        run(iteration, params, from, grads, gradsAt, state, from, n, count);
     }
 
     /**
@@ -96,10 +110,15 @@ public final class FlatOptimizer {
      * {@link #step} gives, bit for bit.
      */
     public void change(int iteration, Pointer grads, Pointer state, long n) {
-        run(iteration, null, grads, state, n);
+        run(iteration, null, 0, grads, 0, state, 0, n, n);
     }
 
-    private void run(int iteration, Pointer params, Pointer grads, Pointer state, long count) {
+    /**
+     * count weights at index pAt of params (null: the change goes into the gradients), gradients at gAt of grads,
+     * state at sAt of state, its second slot slotStride further.
+     */
+    private void run(int iteration, Pointer params, long pAt, Pointer grads, long gAt, Pointer state, long sAt,
+                     long slotStride, long count) {
         if (count > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(count + " weights in one optimizer pass");
         }
@@ -109,7 +128,7 @@ public final class FlatOptimizer {
         int n = (int) count;
         int chunks = (n + CHUNK - 1) / CHUNK;
         arithmetic.begin(iteration);
-        Pass pass = new Pass(arithmetic, chunks, n, params, grads, state);
+        Pass pass = new Pass(arithmetic, chunks, n, params, pAt, grads, gAt, state, sAt, slotStride);
         int threads = threads();
         if (HELPERS != null && threads > 1 && chunks > 1) {
             for (int h = 0; h < Math.min(threads - 1, chunks - 1); h++) {
@@ -129,11 +148,18 @@ public final class FlatOptimizer {
      * The chunks of one pass, claimed one at a time by whichever thread is free; params null: the change goes into
      * the gradients instead.
      */
-    private record Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, Pointer grads, Pointer state,
-                        AtomicInteger next, AtomicInteger done, AtomicReference<Throwable> failure) {
-        Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, Pointer grads, Pointer state) {
-            this(arithmetic, chunks, n, params, grads, state, new AtomicInteger(), new AtomicInteger(),
-                    new AtomicReference<>());
+    private record Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, long pAt, Pointer grads,
+                        long gAt, Pointer state, long sAt, long slotStride, AtomicInteger next, AtomicInteger done,
+                        AtomicReference<Throwable> failure) {
+        Pass(OptimizerStep arithmetic, int chunks, int n, Pointer params, long pAt, Pointer grads, long gAt,
+             Pointer state, long sAt, long slotStride) {
+            this(arithmetic, chunks, n, params, pAt, grads, gAt, state, sAt, slotStride, new AtomicInteger(),
+                    new AtomicInteger(), new AtomicReference<>());
+        }
+
+        /** n floats from index at of p, as a buffer indexed from 0. */
+        private FloatBuffer view(Pointer p, long at) {
+            return new FloatPointer(p).position(at).limit(at + n).asBuffer();
         }
 
         void run() {
@@ -147,10 +173,10 @@ public final class FlatOptimizer {
                 try {
                     if (gAll == null) {   // views of this thread's own (positions are per view)
                         // a buffer spans a pointer's position to its limit, which ND4J's pointers leave at 0
-                        pAll = params == null ? null : new FloatPointer(params).position(0).limit(n).asBuffer();
-                        gAll = new FloatPointer(grads).position(0).limit(n).asBuffer();
-                        s1All = slots > 0 ? new FloatPointer(state).position(0).limit(n).asBuffer() : null;
-                        s2All = slots > 1 ? new FloatPointer(state).position(n).limit(2L * n).asBuffer() : null;
+                        pAll = params == null ? null : view(params, pAt);
+                        gAll = view(grads, gAt);
+                        s1All = slots > 0 ? view(state, sAt) : null;
+                        s2All = slots > 1 ? view(state, sAt + slotStride) : null;
                         t = SCRATCH.get(); // once per pass: a ThreadLocal lookup per chunk showed in profiles
                     }
                     int off = c * CHUNK;

@@ -125,6 +125,39 @@ class DenseHeadTrainerTest {
         }
     }
 
+    /**
+     * Large Dense layers get their weight gradient a tile of rows at a time inside the optimizer step: small tiles
+     * here (uneven last tiles, a tiled layer below another one whose input gradient needs the weights before they
+     * change, Adam's two state slots and RMSprop's one) train as DL4J does.
+     */
+    @Test
+    void tiledWeightGradientsMatchDl4j() {
+        INDArray x = features(40, 300);
+        Supplier<Model> make = () -> Sequential.withInput(300)
+                .add(Layers.Dense(131, "relu", "fc1"))      // 39,300 weights: tiles of 2 rows, the last of 1
+                .add(Layers.Dropout(0.0, "drop"))          // DL4J draws its own masks: none here
+                .add(Layers.Dense(61, "tanh", "fc2"))       // 7,991: tiles of 6 rows, the last of 1
+                .add(Layers.Dense(1, "sigmoid", "out"));    // untiled
+        try {
+            System.setProperty("transferlab.headTileFloats", "800");
+            for (String threads : new String[]{"2", "1"}) {
+                System.setProperty("transferlab.headUpdateThreads", threads);
+                assertSameTraining(make, Optimizer.Adam(1e-3), "binary_crossentropy", x, binaryLabels(x));
+                assertSameTraining(make, Optimizer.RMSprop(1e-3), "binary_crossentropy", x, binaryLabels(x));
+            }
+            Model m = make.get();
+            m.compile(Optimizer.RMSprop(1e-3), "binary_crossentropy", "accuracy");
+            DenseHeadTrainer t = new DenseHeadTrainer(m, m.optimizer(), m.loss(),
+                    Dl4jEngine.get().network(m, m.optimizer(), m.loss()));
+            assertEquals(List.of(true, false, false, true, false, false, false), t.tiledSteps(),
+                    "fc1 and fc2 tiled, the output layer not");
+            t.close();
+        } finally {
+            System.clearProperty("transferlab.headTileFloats");
+            System.clearProperty("transferlab.headUpdateThreads");
+        }
+    }
+
     @Test
     void flattenedFeaturesWithAdamMatchDl4j() {
         INDArray x = features(24, 2, 2, 16);
