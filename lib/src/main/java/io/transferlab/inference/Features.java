@@ -7,6 +7,8 @@ import io.transferlab.graph.Functional;
 import io.transferlab.runtime.Backend;
 import io.transferlab.runtime.Display;
 import io.transferlab.layers.Layer;
+import io.transferlab.layers.Node;
+import io.transferlab.layers.Tensor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -64,12 +66,32 @@ public final class Features {
         return base.resolve("features");
     }
 
+    /**
+     * The name of a cache entry: the model's name and the key; an entry of the same key written under another model
+     * name (the same network built another way, in another notebook) is used as it is.
+     */
+    private static String cacheStem(String modelName, String key) {
+        String own = modelName + "-" + key;
+        Path dir = cacheDir();
+        if (!cacheEnabled() || Files.exists(dir.resolve(own + ".bin")) || !Files.isDirectory(dir)) {
+            return own;
+        }
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith("-" + key + ".sha256"))
+                    .map(n -> n.substring(0, n.length() - ".sha256".length()))
+                    .sorted().findFirst().orElse(own);
+        } catch (IOException e) {
+            return own;
+        }
+    }
+
     /** Runs the model over the dataset once (batched, with progress) or reads the cached result. */
     public static FeatureSet extract(Functional model, ImageFolder data) {
         // bf16 features are cached apart from float32 ones (float32 keys stay as they were)
         String precision = io.transferlab.runtime.MixedPrecision.bfloat16() ? "#mixed_bfloat16" : "";
         String key = Hashing.sha256(modelFingerprint(model) + "#" + data.fingerprint() + precision);
-        String stem = model.name() + "-" + key.substring(0, 24);
+        String stem = cacheStem(model.name(), key.substring(0, 24));
         Path file = cacheDir().resolve(stem + ".bin");
         Path labelsFile = cacheDir().resolve(stem + ".labels.bin");
         Path sums = cacheDir().resolve(stem + ".sha256");
@@ -190,23 +212,36 @@ public final class Features {
     }
 
     /**
-     * Architecture (every layer's name and settings), input size and a digest of every weight: a change in any
-     * gives another cache entry.
+     * What the model computes, independent of names: input and output shapes, and every layer call in execution
+     * order with the layer's settings ({@link Layer#config()}, which leaves the name out), a digest of its weights
+     * and which earlier calls feed it (nested models likewise, inside). A change in any gives another cache entry;
+     * the same network built another way (MobileNet's {@code pooling("avg")}, or a GlobalAveragePooling2D of
+     * another name on the same base, or a model cut with {@code upTo}) finds the features another notebook cached.
      */
     static String modelFingerprint(Functional model) {
-        StringBuilder sb = new StringBuilder(model.name()).append('|').append(model.inputShape()).append('|')
+        StringBuilder sb = new StringBuilder("graph|").append(model.inputShape()).append('|')
                 .append(model.outputShape());
-        appendWeights(model, sb);
+        appendGraph(model, sb);
         return sb.toString();
     }
 
-    private static void appendWeights(Functional model, StringBuilder sb) {
-        for (Layer l : model.layers()) {
+    private static void appendGraph(Functional model, StringBuilder sb) {
+        java.util.Map<Node, Integer> index = new java.util.IdentityHashMap<>();
+        for (Node n : model.graphNodes()) {
+            sb.append("\n").append(index.size()).append(" <-");
+            for (Tensor t : n.inputs()) {
+                Integer from = index.get(t.node());
+                sb.append(' ').append(from == null ? "in" : from);
+            }
+            index.put(n, index.size());
+            Layer l = n.layer();
             if (l instanceof Functional inner) {
-                appendWeights(inner, sb);
+                sb.append(" {");
+                appendGraph(inner, sb);
+                sb.append('}');
                 continue;
             }
-            sb.append('|').append(l.name()).append(':').append(l.config());
+            sb.append(' ').append(l.config());
             if (l.getWeights() != null) {
                 for (INDArray w : l.getWeights()) {
                     sb.append(':').append(java.util.Arrays.toString(w.shape())).append('=')
