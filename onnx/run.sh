@@ -12,5 +12,6 @@ if [ ! -s "$cp_file" ] || [ -n "$(find lib/src/main onnx/src/main onnx/pom.xml l
     mvn -B -q -ntp -f pom.xml -pl onnx -am compile dependency:build-classpath \
         -Dmdep.outputFile=target/run-classpath.txt -Dmdep.includeScope=runtime >"${cp_file%.txt}.log" 2>&1 \
         || { cat "${cp_file%.txt}.log" >&2; echo "$0: building the module failed (log above)" >&2; exit 1; }
+    touch "$cp_file"   # Maven leaves an unchanged class path file as it was: without this, every run rebuilt
 fi
 OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" exec java ${TL_JAVA_OPTS:-} -cp "onnx/target/classes:lib/target/classes:$(cat "$cp_file")" io.transferlab.onnx.OnnxTool "$@"
