@@ -39,6 +39,37 @@ public final class FloatArrays {
         return out;
     }
 
+    /**
+     * Copies the values of any array, in C order, into {@code to} from its position, in one bulk copy (native memory
+     * to native memory when {@code to} is a direct buffer): weights and optimizer state of hundreds of millions of
+     * values cross between ND4J and the oneDNN engine's buffers without a Java array in between.
+     */
+    public static void copyInto(INDArray a, FloatBuffer to) {
+        INDArray c = a.dataType() == DataType.FLOAT && wholeBufferInCOrder(a) ? a : a.castTo(DataType.FLOAT).dup('c');
+        if (c.length() > to.remaining()) {
+            throw new IllegalArgumentException(c.length() + " values for a buffer of " + to.remaining());
+        }
+        to.put(c.data().asNioFloat());
+    }
+
+    /**
+     * Sets every value of {@code target} (any float array, view or not) from the buffer's next values in C order:
+     * in one bulk copy when the target is its whole buffer, else through a new array and ND4J's assign.
+     */
+    public static void assign(INDArray target, FloatBuffer from) {
+        if (from.remaining() < target.length()) {
+            throw new IllegalArgumentException(from.remaining() + " values for an array of " + target.length());
+        }
+        FloatBuffer values = from.slice().limit((int) target.length());
+        if (target.dataType() == DataType.FLOAT && wholeBufferInCOrder(target)) {
+            target.data().asNioFloat().put(values);
+            return;
+        }
+        INDArray x = empty(target.shape());
+        buffer(x).put(values);
+        target.assign(x);
+    }
+
     /** A new C-order float array of this shape, its contents not set: fill it through {@link #buffer}. */
     public static INDArray empty(long... shape) {
         return Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');

@@ -55,6 +55,18 @@ class FrozenPrefixTrainingTest {
 
     /** Conv-BN-Conv-pool frozen, conv block trainable, Flatten + Dense + Dropout + softmax head. */
     static Model vggLike() {
+        return vggLike("b1_pool", 0.3);
+    }
+
+    /**
+     * Everything up to the last pooling frozen: the suffix is a classifier head (its Dropout at rate 0, since the
+     * head trainer draws other masks than DL4J), which trains on the oneDNN engine's head trainer.
+     */
+    static Model vggLikeHeadOnly() {
+        return vggLike("b2_pool", 0.0);
+    }
+
+    static Model vggLike(String frozenUpTo, double dropout) {
         Tensor in = Input(16, 16, 3);
         Tensor x = new Conv2D(8, 3, 3, "b1_conv1").padding("same").on(in);
         BatchNormalization bn = new BatchNormalization("b1_bn");
@@ -65,11 +77,11 @@ class FrozenPrefixTrainingTest {
         x = new Conv2D(12, 3, 3, "b2_conv1").padding("same").activation("relu").on(x);
         x = new Conv2D(12, 3, 3, "b2_conv2").padding("same").activation("relu").on(x);
         x = MaxPooling2D(2, "b2_pool").on(x);
-        x = Flatten().on(x);
+        x = Flatten("flatten").on(x);
         x = Dense(16, "relu", "fc").on(x);
-        x = Dropout(0.3, "drop").on(x);
+        x = Dropout(dropout, "drop").on(x);
         Model m = Model.of("vgg_like", in, Dense(3, "softmax", "out").on(x));
-        m.freezeUpTo("b1_pool");
+        m.freezeUpTo(frozenUpTo);
         statistics(bn, 3);
         return m;
     }
@@ -231,6 +243,24 @@ class FrozenPrefixTrainingTest {
     }
 
     @Test
+    void aHeadAfterAFrozenBaseTrainsOnTheHeadTrainerAsTheWholeNetworkOnDl4j() {
+        Model m = vggLikeHeadOnly();
+        m.compile(Optimizer.Adam(1e-3), "categorical_crossentropy", "accuracy");
+        try (var step = Engines.trainStep(m, m.optimizer(), m.loss(), false)) {
+            assertTrue(step.describe().contains("the rest trained on the dense head"), step.describe());
+            assertTrue(step.predicts(), "validation on the step's own weights");
+        }
+        Model c = vggLike();
+        c.compile(Optimizer.Adam(1e-3), "categorical_crossentropy", "accuracy");
+        try (var step = Engines.trainStep(c, c.optimizer(), c.loss(), false)) {
+            assertTrue(step.describe().contains("the rest trained on DL4J"), step.describe());
+        }
+        // the prefix ends at the Flatten (frozen: it has no weights); the head trainer gets flat features
+        bothPathsAgree(FrozenPrefixTrainingTest::vggLikeHeadOnly, () -> Optimizer.Adam(1e-3), "flatten", 2e-4);
+        bothPathsAgree(FrozenPrefixTrainingTest::vggLikeHeadOnly, () -> Optimizer.RMSprop(1e-3), "flatten", 2e-5);
+    }
+
+    @Test
     void theFastPathAppliesOnlyWhereAFrozenPrefixWithWeightsComesFirst() {
         assertNull(Engines.frozenPrefixWhyNot(vggLike()));
         Model all = vggLike();
@@ -259,10 +289,20 @@ class FrozenPrefixTrainingTest {
     /** Checkpoints written on one path resume on the other, ending where a straight run on the DL4J path ends. */
     @Test
     void checkpointsResumeAcrossPaths() {
+        checkpointsResumeAcrossPaths(FrozenPrefixTrainingTest::vggLike);
+    }
+
+    /** The same with the suffix on the head trainer (its weights and state written into the checkpoint and read back). */
+    @Test
+    void checkpointsResumeAcrossPathsWithTheHeadTrainer() {
+        checkpointsResumeAcrossPaths(FrozenPrefixTrainingTest::vggLikeHeadOnly);
+    }
+
+    private void checkpointsResumeAcrossPaths(Supplier<Model> build) {
         INDArray[] tr = data(40, 1), val = data(16, 2);
-        Model straight = vggLike();
-        Model first = copyOf(straight, FrozenPrefixTrainingTest::vggLike);
-        Model second = copyOf(straight, FrozenPrefixTrainingTest::vggLike);
+        Model straight = build.get();
+        Model first = copyOf(straight, build);
+        Model second = copyOf(straight, build);
         History hs = fit(straight, Optimizer.Adam(1e-3), false, 4, null, tr, val);
         for (boolean fastFirst : new boolean[]{true, false}) {
             Path dir = tmp.resolve("ck-" + fastFirst);
@@ -270,7 +310,7 @@ class FrozenPrefixTrainingTest {
             History h1 = fit(a, Optimizer.Adam(1e-3), fastFirst, 2, ModelCheckpoint.at(dir), tr, val);
             assertEquals(2, h1.size());
             // a fresh model, as a new process would build it, resumed on the other path
-            Model b = vggLike();
+            Model b = build.get();
             History h2 = fit(b, Optimizer.Adam(1e-3), !fastFirst, 4, ModelCheckpoint.at(dir).resume(), tr, val);
             assertEquals(4, h2.size());
             StringBuilder where = new StringBuilder();

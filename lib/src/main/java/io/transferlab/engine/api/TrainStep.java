@@ -37,6 +37,13 @@ public interface TrainStep extends AutoCloseable {
         throw new UnsupportedOperationException(describe() + " does not predict");
     }
 
+    /**
+     * Reads the weights and optimizer state again from the network this step trains, after something else wrote
+     * them there (a checkpoint restored through another step). Steps that keep nothing of their own do nothing.
+     */
+    default void reload() {
+    }
+
     /** Writes weights and optimizer state into a folder, for resuming. */
     void saveState(Path dir) throws IOException;
 

@@ -64,6 +64,11 @@ final class DenseHeadStep implements TrainStep {
     @Override
     public void restoreState(Path dir) throws IOException {
         base.restoreState(dir);
+        reload();
+    }
+
+    @Override
+    public void reload() {
         head.close();
         head = new DenseHeadTrainer(model, optimizer, loss, net);
     }
