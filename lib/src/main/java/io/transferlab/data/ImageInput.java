@@ -32,7 +32,7 @@ public record ImageInput(int height, int width, Preprocessing preprocessing, Ima
 
     /** Decodes and resizes: (height, width, 3) RGB floats 0..255, before preprocessing. */
     public float[] decode(Path file) throws IOException {
-        return Images.load(file, height, width, interpolation);
+        return DecodedImages.load(file, height, width, interpolation);
     }
 
     /** Applies the preprocessing in place and returns the pixels. */
