@@ -194,15 +194,7 @@ class FaultInjectionTest {
     }
 
     private static String captureOut(Runnable r) {
-        PrintStream before = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(before);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return io.transferlab.testutil.TestFiles.captureOut(r);
     }
 
     // ---- checkpoints: killed child processes ----

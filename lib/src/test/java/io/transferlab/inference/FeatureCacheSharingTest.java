@@ -6,22 +6,17 @@ import io.transferlab.data.ImageFolder;
 import io.transferlab.graph.Functional;
 import io.transferlab.layers.Tensor;
 import io.transferlab.models.Model;
+import io.transferlab.testutil.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 import static io.transferlab.layers.Layers.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -91,43 +86,18 @@ class FeatureCacheSharingTest {
         for (String c : List.of("cats", "dogs")) {
             Path dir = Files.createDirectories(tmp.resolve("data").resolve(c));
             for (int i = 0; i < 3; i++) {
-                Files.write(dir.resolve(c + i + ".jpg"), jpeg(80, 60, c.hashCode() + i));
+                Files.write(dir.resolve(c + i + ".jpg"), TestFiles.randomImage("jpg", 80, 60, c.hashCode() + i));
             }
         }
         ImageFolder images = ImageFolder.at(tmp.resolve("data")).targetSize(64, 64).batchSize(4)
                 .classMode(ClassMode.BINARY).shuffle(false).build();
-        String first = captureOut(() -> Features.extract(cut(), images));
+        String first = TestFiles.captureOut(() -> Features.extract(cut(), images));
         assertFalse(first.contains("from the cache"), first);
         INDArray computed = Features.extract(cut(), images).features();
-        String second = captureOut(() -> assertEquals(computed, Features.extract(pooled(), images).features()));
+        String second = TestFiles.captureOut(() -> assertEquals(computed, Features.extract(pooled(), images).features()));
         assertTrue(second.contains("from the cache"), "the same network under other names: " + second);
         try (var files = Files.list(tmp.resolve("cache/features"))) {
             assertEquals(1, files.filter(f -> f.toString().endsWith(".sha256")).count(), "one entry");
         }
-    }
-
-    private static byte[] jpeg(int w, int h, long seed) throws IOException {
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Random r = new Random(seed);
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                img.setRGB(x, y, r.nextInt(1 << 24));
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(img, "jpg", out);
-        return out.toByteArray();
-    }
-
-    private static String captureOut(Runnable r) {
-        PrintStream before = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setOut(before);
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 }
