@@ -82,6 +82,9 @@ public final class DecodedImages {
             return px;
         }
         float[] px = Images.load(file, height, width, mode);
+        if (BYTES.get() >= capacity) {
+            return px;   // full: nothing more is added
+        }
         packed = pack(px);
         if (packed != null && BYTES.get() + packed.length <= capacity) {
             if (CACHE.putIfAbsent(key, packed) == null) {

@@ -50,6 +50,8 @@ final class DenseHeadTrainer {
         int out;
         long wOffset;       // DENSE: offset of W (stored as W^T, out x in, row-major = DL4J's 'f' order) in the weights
         long bOffset;       // DENSE: offset of the bias, or -1
+        long gwOffset;      // DENSE, untiled: offset of W's gradient in the gradient buffer (which skips tiled W)
+        long gbOffset;      // DENSE with a bias: offset of its gradient there
         FloatPointer output;
         float[] mask;
         /** DENSE: W's gradient is computed a tile of rows at a time inside the optimizer step (never stored whole). */
@@ -79,6 +81,8 @@ final class DenseHeadTrainer {
     private final long numParams;
     private final FloatPointer params;
     private final FloatPointer grads;
+    /** Values in {@link #grads}: the weights outside tiled layers. */
+    private final long gradCount;
     private final FloatPointer state;
     private final long stateSize;
     private final FlatOptimizer optimizer;
@@ -88,7 +92,10 @@ final class DenseHeadTrainer {
     private int capacity;
     private FloatPointer gradA;
     private FloatPointer gradB;
-    /** The ranges of the flattened weights whose gradients go through {@link #grads}: {start, length} pairs. */
+    /**
+     * The ranges of the flattened weights whose gradients go through {@link #grads}: {start, length, start of their
+     * gradients} (the buffer holds only these ranges, one after the other).
+     */
     private final List<long[]> untiled = new ArrayList<>();
     /** One tile of a tiled layer's weight gradient, and the compact slice of the output gradient it comes from. */
     private FloatPointer tile;
@@ -199,20 +206,28 @@ final class DenseHeadTrainer {
         numParams = offset;
         int tileFloats = tileFloats();
         long from = 0;
+        long tiledBefore = 0;    // weights of tiled layers before the current position: not in the gradient buffer
         for (Step st : steps) {
             st.tileRows = 1;
-            if (st.kind == Kind.DENSE && tileFloats > 0 && (long) st.in * st.out >= 8L * tileFloats) {
+            if (st.kind != Kind.DENSE) {
+                continue;
+            }
+            if (tileFloats > 0 && (long) st.in * st.out >= 8L * tileFloats) {
                 st.tiled = true;
                 st.tileRows = Math.max(1, Math.min(st.out, tileFloats / st.in));
                 if (st.wOffset > from) {
-                    untiled.add(new long[]{from, st.wOffset - from});
+                    untiled.add(new long[]{from, st.wOffset - from, from - tiledBefore});
                 }
                 from = st.wOffset + (long) st.in * st.out;
+                tiledBefore += (long) st.in * st.out;
             }
+            st.gwOffset = st.tiled ? -1 : st.wOffset - tiledBefore;
+            st.gbOffset = st.bOffset < 0 ? -1 : st.bOffset - tiledBefore;
         }
         if (numParams > from) {
-            untiled.add(new long[]{from, numParams - from});
+            untiled.add(new long[]{from, numParams - from, from - tiledBefore});
         }
+        gradCount = numParams - tiledBefore;
         if (net.numParams() != numParams) {
             throw new UnsupportedOperationException("DL4J has " + net.numParams() + " parameters, the chain " + numParams);
         }
@@ -221,7 +236,7 @@ final class DenseHeadTrainer {
             throw new UnsupportedOperationException("several updater blocks");
         }
         params = new FloatPointer(numParams);
-        grads = new FloatPointer(numParams);
+        grads = new FloatPointer(Math.max(1, gradCount));
         stateSize = this.optimizer.stateSlots() * numParams;
         if (numParams * Float.BYTES > Integer.MAX_VALUE || stateSize * Float.BYTES > Integer.MAX_VALUE) {
             throw new UnsupportedOperationException(numParams + " weights (more than 2 GB of weights or state)");
@@ -440,7 +455,7 @@ final class DenseHeadTrainer {
                     // dW^T (out x in) = g^T (out x batch) . input (batch x in); tiled: after dx, below
                     if (!s.tiled) {
                         s.products(batch)[1].run(grad.position(0), input.position(0), null,
-                                new FloatPointer(grads).position(s.wOffset));
+                                new FloatPointer(grads).position(s.gwOffset));
                     }
                     if (s.bOffset >= 0) {
                         FloatBuffer gr = grads.position(0).asBuffer();
@@ -449,7 +464,7 @@ final class DenseHeadTrainer {
                             for (int r = 0; r < batch; r++) {
                                 sum += gb.get(r * s.out + j);
                             }
-                            gr.put((int) (s.bOffset + j), sum);
+                            gr.put((int) (s.gbOffset + j), sum);
                         }
                     }
                     if (idx > firstDense) {
@@ -609,7 +624,7 @@ final class DenseHeadTrainer {
      */
     private void update() {
         for (long[] r : untiled) {
-            optimizer.step(iteration, params, grads, r[0], state, numParams, r[0], r[1]);
+            optimizer.step(iteration, params, grads, r[2], state, numParams, r[0], r[1]);
         }
     }
 
