@@ -72,20 +72,34 @@ public final class Engines {
         if (Backend.verbose()) {
             System.out.println("Fast fine-tuning (frozen prefix on the inference plan) not used: " + fineTune);
         }
-        String why = inputAugmented ? "input augmentation" : !OneDnnEngine.headTrainingEnabled() ? "TL_FAST_HEAD=0" : null;
         Dl4jTrainStep base = Dl4jEngine.get().trainStep(model, optimizer, loss);
-        TrainStep step = base;
-        if (why == null) {
-            try {
-                step = OneDnnEngine.get().headStep(model, optimizer, loss, base.network(), base);
-            } catch (UnsupportedOperationException e) {
-                why = e.getMessage();
-            }
-        }
+        HeadChoice head = inputAugmented ? new HeadChoice(base, "input augmentation")
+                : headStep(model, optimizer, loss, base);
+        TrainStep step = head.step();
+        String why = head.whyNot();
         if (Backend.verbose()) {
             System.out.println("Training path: " + step.describe() + (why == null ? "" : " (" + why + ")"));
         }
         return step;
+    }
+
+    /** The step that trains a model: the head trainer's, or the DL4J step with why not. */
+    record HeadChoice(TrainStep step, String whyNot) {
+    }
+
+    /**
+     * The oneDNN engine's head trainer over the DL4J step's network when the model is a classifier head (and
+     * TL_FAST_HEAD is not 0), else the DL4J step itself and why not.
+     */
+    static HeadChoice headStep(Functional model, Optimizer optimizer, Loss loss, Dl4jTrainStep base) {
+        if (!OneDnnEngine.headTrainingEnabled()) {
+            return new HeadChoice(base, "TL_FAST_HEAD=0");
+        }
+        try {
+            return new HeadChoice(OneDnnEngine.get().headStep(model, optimizer, loss, base.network(), base), null);
+        } catch (UnsupportedOperationException e) {
+            return new HeadChoice(base, e.getMessage());
+        }
     }
 
     /** Whether fine-tuning runs a frozen prefix on the inference plan (unless TL_FAST_FINETUNE=0 or transferlab.fastFinetune=false). */

@@ -4,7 +4,6 @@ import io.transferlab.engine.api.TrainStep;
 import io.transferlab.engine.dl4j.Dl4jEngine;
 import io.transferlab.engine.dl4j.Dl4jStateTransfer;
 import io.transferlab.engine.dl4j.Dl4jTrainStep;
-import io.transferlab.engine.onednn.OneDnnEngine;
 import io.transferlab.graph.Functional;
 import io.transferlab.losses.Loss;
 import io.transferlab.optimizers.Optimizer;
@@ -45,17 +44,9 @@ final class FrozenPrefixStep implements TrainStep {
         this.loss = loss;
         this.split = split;
         this.suffixDl4j = Dl4jEngine.get().trainStep(split.suffix(), optimizer, loss);
-        TrainStep head = null;
-        String why = OneDnnEngine.headTrainingEnabled() ? null : "TL_FAST_HEAD=0";
-        if (why == null) {
-            try {
-                head = OneDnnEngine.get().headStep(split.suffix(), optimizer, loss, suffixDl4j.network(), suffixDl4j);
-            } catch (UnsupportedOperationException e) {
-                why = e.getMessage();
-            }
-        }
-        this.suffix = head != null ? head : suffixDl4j;
-        this.suffixWhyNotHead = why;
+        Engines.HeadChoice head = Engines.headStep(split.suffix(), optimizer, loss, suffixDl4j);
+        this.suffix = head.step();
+        this.suffixWhyNotHead = head.whyNot();
     }
 
     /** The part that trains (for tests). */
