@@ -158,6 +158,27 @@ class DenseHeadTrainerTest {
         }
     }
 
+    /** The default tile fills one core's L2 cache, read as Linux's sysfs writes cache sizes. */
+    @Test
+    void defaultTileIsOneCoresL2Cache() {
+        assertEquals(2048L << 10, DenseHeadTrainer.parseCacheSize("2048K\n"));
+        assertEquals(1L << 20, DenseHeadTrainer.parseCacheSize("1M"));
+        assertEquals(512, DenseHeadTrainer.parseCacheSize("512"));
+        assertEquals(-1, DenseHeadTrainer.parseCacheSize("big"));
+        assertEquals(-1, DenseHeadTrainer.parseCacheSize(""));
+        int l2 = DenseHeadTrainer.l2Bytes();
+        assertTrue(l2 >= 256 << 10 && l2 <= 8 << 20, "L2 " + l2);
+        assertEquals(l2 / Float.BYTES, DenseHeadTrainer.DEFAULT_TILE_FLOATS);
+        try {
+            System.setProperty("transferlab.headTileFloats", "4096");
+            assertEquals(4096, DenseHeadTrainer.tileFloats());
+            System.setProperty("transferlab.headTileFloats", "");
+            assertEquals(DenseHeadTrainer.DEFAULT_TILE_FLOATS, DenseHeadTrainer.tileFloats());
+        } finally {
+            System.clearProperty("transferlab.headTileFloats");
+        }
+    }
+
     @Test
     void flattenedFeaturesWithAdamMatchDl4j() {
         INDArray x = features(24, 2, 2, 16);
