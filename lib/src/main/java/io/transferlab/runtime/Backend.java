@@ -122,4 +122,52 @@ public final class Backend {
         }
         return model + ", " + Runtime.getRuntime().availableProcessors() + " cores";
     }
+
+    /**
+     * One core's L2 cache in bytes (Linux's sysfs), for work sized to stay in it; 2 MB when it cannot be read,
+     * clamped to 256 KB..8 MB.
+     */
+    public static int l2CacheBytes() {
+        long bytes = 2L << 20;
+        try {
+            java.nio.file.Path dir = java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache");
+            for (int i = 0; i < 8; i++) {
+                java.nio.file.Path index = dir.resolve("index" + i);
+                if (!java.nio.file.Files.isDirectory(index)) {
+                    break;
+                }
+                if ("2".equals(java.nio.file.Files.readString(index.resolve("level")).trim())
+                        && !"Instruction".equals(java.nio.file.Files.readString(index.resolve("type")).trim())) {
+                    long parsed = parseCacheSize(java.nio.file.Files.readString(index.resolve("size")));
+                    if (parsed > 0) {
+                        bytes = parsed;
+                    }
+                    break;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or no cache information: the default
+        }
+        return (int) Math.max(256L << 10, Math.min(8L << 20, bytes));
+    }
+
+    /** sysfs's cache size text ("2048K", "1M", "512"): bytes, or -1. */
+    static long parseCacheSize(String text) {
+        String t = text.trim();
+        if (t.isEmpty()) {
+            return -1;
+        }
+        long unit = switch (Character.toUpperCase(t.charAt(t.length() - 1))) {
+            case 'K' -> 1L << 10;
+            case 'M' -> 1L << 20;
+            case 'G' -> 1L << 30;
+            default -> 1;
+        };
+        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
+        try {
+            return Long.parseLong(digits.trim()) * unit;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 }
